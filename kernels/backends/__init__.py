@@ -1,0 +1,9 @@
+"""The backends. Importing this package registers them, in teaching order."""
+
+# isort: skip_file
+from . import python_loops
+from . import numpy_vectorised
+from . import threads
+from . import multiprocessing_pool
+
+__all__ = ["multiprocessing_pool", "numpy_vectorised", "python_loops", "threads"]

@@ -1,0 +1,177 @@
+"""Pools that never hang and never leave a process behind.
+
+Every parallel backend runs its tasks through :func:`run_tasks` inside
+:func:`process_pool` or :func:`thread_pool`. The pools are context managers: on every
+path out (result, exception in a task, worker death, Ctrl-C) the workers are stopped and
+joined before the call returns.
+
+Why not ``multiprocessing.Pool``? When one of its workers dies (killed, out of memory,
+or unable to unpickle its function, as happens under ``spawn``/``forkserver`` with a
+function defined in a notebook) ``Pool`` silently replaces the worker and waits forever
+for the lost task. :class:`concurrent.futures.ProcessPoolExecutor`, built on the same
+:mod:`multiprocessing` machinery, notices the death and fails; we turn that failure into
+a :class:`~kernels.errors.WorkerDiedError` that says what happened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import signal
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_EXCEPTION, Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from ..errors import WorkerDiedError
+from ..params import ChoiceOption
+
+# Seconds a worker gets to exit on its own before it is terminated.
+JOIN_TIMEOUT = 5.0
+
+START_METHOD = ChoiceOption(
+    "start_method",
+    "spawn",
+    tuple(multiprocessing.get_all_start_methods()),
+    "how worker processes start: 'spawn' (fresh interpreter, the default on macOS and "
+    "Windows, used here on every OS so the book behaves the same everywhere), 'fork' or "
+    "'forkserver' (Linux/macOS)",
+)
+
+
+def _describe_exit(process: multiprocessing.process.BaseProcess) -> str:
+    code = process.exitcode
+    if code is None:
+        return f"pid {process.pid} still running"
+    if code < 0:
+        try:
+            return f"pid {process.pid} killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"pid {process.pid} killed by signal {-code}"
+    return f"pid {process.pid} exited with code {code}"
+
+
+def _stop_processes(processes: Iterable[multiprocessing.process.BaseProcess]) -> None:
+    for process in processes:
+        process.join(JOIN_TIMEOUT)
+        if process.is_alive():
+            process.terminate()
+            process.join(JOIN_TIMEOUT)
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+
+class _RecordingContext:
+    """A multiprocessing context that remembers every worker process it creates."""
+
+    def __init__(self, context: multiprocessing.context.BaseContext):
+        self._context = context
+        self.processes: list[multiprocessing.process.BaseProcess] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
+
+    def Process(self, *args: Any, **kwargs: Any) -> multiprocessing.process.BaseProcess:  # noqa: N802
+        process = self._context.Process(*args, **kwargs)
+        self.processes.append(process)
+        return process
+
+
+@contextlib.contextmanager
+def process_pool(
+    workers: int,
+    start_method: str = "spawn",
+    initializer: Callable[..., Any] | None = None,
+    initargs: tuple = (),
+) -> Iterator[ProcessPoolExecutor]:
+    """A process pool that is shut down, and its workers joined, on every path.
+
+    Parameters
+    ----------
+    workers : int
+        Number of worker processes.
+    start_method : {"spawn", "fork", "forkserver"}
+        How the workers start (see :data:`START_METHOD`).
+    initializer, initargs
+        Run once in each worker before its first task (e.g. attach shared memory).
+
+    Raises
+    ------
+    WorkerDiedError
+        A worker died before finishing: the message names its exit code or signal.
+
+    Examples
+    --------
+    >>> with process_pool(2) as pool:  # doctest: +SKIP
+    ...     results = run_tasks(pool, abs, [-1, -2])
+    """
+    context = _RecordingContext(multiprocessing.get_context(start_method))
+    executor = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=initializer, initargs=initargs
+    )
+    clean = False
+    try:
+        yield executor
+        clean = True
+    except BrokenProcessPool as exc:
+        _stop_processes(context.processes)
+        dead = [p for p in context.processes if p.exitcode not in (0, None)]
+        exits = ", ".join(_describe_exit(p) for p in dead) or "exit status unknown"
+        raise WorkerDiedError(
+            f"a worker process died before finishing its task ({exits}). It was killed, "
+            "crashed, or could not load its task: with the 'spawn' and 'forkserver' start "
+            "methods a worker can only run functions it can import from a module, not ones "
+            "defined in a notebook or in __main__. The pool has been shut down."
+        ) from exc
+    finally:
+        if not clean:
+            executor.shutdown(wait=False, cancel_futures=True)
+            for process in context.processes:
+                if process.is_alive():
+                    process.terminate()
+        executor.shutdown(wait=True, cancel_futures=True)
+        _stop_processes(context.processes)
+        if start_method == "forkserver":
+            _stop_forkserver()
+
+
+def _stop_forkserver() -> None:
+    """Stop the fork server, which would otherwise outlive the call by design.
+
+    The standard library keeps one fork server per interpreter and offers no public way
+    to stop it; ``_stop`` is what its own test suite uses, and it restarts on next use.
+    """
+    from multiprocessing import forkserver
+
+    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
+    if stop is not None:
+        stop()
+
+
+@contextlib.contextmanager
+def thread_pool(workers: int) -> Iterator[ThreadPoolExecutor]:
+    """A thread pool whose pending tasks are cancelled and threads joined on every path."""
+    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kernels")
+    try:
+        yield executor
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def run_tasks(executor: Executor, func: Callable[..., Any], tasks: Iterable[Any]) -> list[Any]:
+    """Run ``func(task)`` for every task; return the results in task order.
+
+    Tasks are handed out as workers become free (dynamic scheduling). The first exception
+    raised by any task is re-raised here as soon as it happens, with its original type and
+    message, and the tasks not yet started are cancelled.
+    """
+    futures = [executor.submit(func, task) for task in tasks]
+    done, _ = wait_futures(futures, return_when=FIRST_EXCEPTION)
+    for future in futures:
+        if future in done and future.exception() is not None:
+            for other in futures:
+                other.cancel()
+            raise future.exception()
+    return [future.result() for future in futures]

@@ -1,0 +1,17 @@
+"""Exceptions raised by :mod:`kernels` with messages a learner can act on."""
+
+
+class KernelsError(Exception):
+    """Base class of the errors that :mod:`kernels` raises on purpose."""
+
+
+class BackendUnavailableError(KernelsError, ValueError):
+    """A backend exists but cannot run on this machine (a library or tool is missing)."""
+
+
+class ProblemTooLargeError(KernelsError, ValueError):
+    """The requested problem would not fit in this machine's memory."""
+
+
+class WorkerDiedError(KernelsError, RuntimeError):
+    """A worker process died (killed, crashed, or unable to load its task)."""

@@ -1,0 +1,131 @@
+"""Explicit 2-D heat diffusion: a memory-bound stencil with neighbour communication.
+
+Specification
+-------------
+Parameters ``n``, ``steps``. The field ``u`` is an ``n`` x ``n`` float64 grid on the unit
+square (spacing ``dx = 1 / (n - 1)``), initially ``0.0`` except a hot square
+``u[n//4 : 3*n//4, n//4 : 3*n//4] = 1.0`` in the middle. The boundary rows and columns
+are held at ``0.0`` (Dirichlet). Each of ``steps`` steps applies the 5-point Jacobi update
+to every interior point, reading only the previous field::
+
+    new[i, j] = u[i, j] + R * ((u[i-1, j] + u[i+1, j]) + (u[i, j-1] + u[i, j+1]) - 4.0 * u[i, j])
+
+with ``R = alpha * dt / dx**2 = 0.2``: diffusion coefficient ``alpha = 1`` and time step
+``dt = 0.2 * dx**2``, inside the explicit scheme's stability limit ``R <= 0.25``. The
+result is the float64 field after ``steps`` steps, shape ``(n, n)``.
+
+The expression above, evaluated in that order, is the specification: NumPy and plain
+Python evaluate it identically, so they agree bit for bit. Compilers that reorder or fuse
+the arithmetic (FMA) agree only to round-off, :data:`TOLERANCE` relative to the peak.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..params import IntParam
+from ..registry import Problem, register_problem
+
+R = 0.2
+# A few ulps of round-off per step, accumulated over many steps, stays far below this.
+TOLERANCE = 1e-12
+
+
+def initial(n: int) -> np.ndarray:
+    """The initial field: a hot square of 1.0 in the middle, 0.0 elsewhere and on the edge."""
+    u = np.zeros((n, n))
+    u[n // 4 : 3 * n // 4, n // 4 : 3 * n // 4] = 1.0
+    u[0, :] = u[-1, :] = u[:, 0] = u[:, -1] = 0.0
+    return u
+
+
+def step_rows(src: np.ndarray, dst: np.ndarray, lo: int, hi: int) -> None:
+    """Update interior rows ``lo..hi-1`` of ``dst`` from ``src`` (NumPy, in place).
+
+    ``1 <= lo <= hi <= n - 1``; only rows ``lo - 1 .. hi`` of ``src`` are read (a halo of
+    one row on each side), which is what makes the rows easy to share among workers.
+    """
+    if hi <= lo:
+        return
+    c = src[lo:hi, 1:-1]
+    dst[lo:hi, 1:-1] = c + R * (
+        (src[lo - 1 : hi - 1, 1:-1] + src[lo + 1 : hi + 1, 1:-1])
+        + (src[lo:hi, :-2] + src[lo:hi, 2:])
+        - 4.0 * c
+    )
+
+
+def row_blocks(n: int, blocks: int) -> list[tuple[int, int]]:
+    """Split the interior rows ``1..n-2`` into at most ``blocks`` contiguous ``(lo, hi)``."""
+    interior = n - 2
+    blocks = max(1, min(blocks, interior))
+    bounds = [1 + interior * b // blocks for b in range(blocks + 1)]
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
+
+
+def solve_python(n: int, steps: int) -> np.ndarray:
+    """The whole simulation with plain Python lists and loops (the teaching version)."""
+    u = initial(n).tolist()
+    new = [row[:] for row in u]
+    for _ in range(steps):
+        for i in range(1, n - 1):
+            up, row, down, out = u[i - 1], u[i], u[i + 1], new[i]
+            for j in range(1, n - 1):
+                c = row[j]
+                out[j] = c + R * ((up[j] + down[j]) + (row[j - 1] + row[j + 1]) - 4.0 * c)
+        u, new = new, u
+    return np.array(u)
+
+
+def reference(n: int, steps: int) -> np.ndarray:
+    """The field after ``steps`` steps by the specification (NumPy, serial)."""
+    u = initial(n)
+    new = u.copy()
+    for _ in range(steps):
+        step_rows(u, new, 1, n - 1)
+        u, new = new, u
+    return u
+
+
+def compare(result, expected, params: dict, exact: bool) -> str | None:
+    """Bit-exact equality, or agreement within :data:`TOLERANCE` of the peak value."""
+    if not isinstance(result, np.ndarray) or result.dtype != np.float64:
+        return f"expected a float64 array, got {type(result).__name__} {getattr(result, 'dtype', '')}"
+    if result.shape != expected.shape:
+        return f"shape {result.shape} != {expected.shape}"
+    error = float(np.max(np.abs(result - expected)))
+    if exact:
+        return f"differs by up to {error:.3g} (expected bit-exact)" if error else None
+    limit = TOLERANCE * max(float(np.max(np.abs(expected))), 1.0)
+    return f"differs by up to {error:.3g} > {limit:.3g}" if error > limit else None
+
+
+def memory_bytes(n: int, steps: int) -> int:
+    """Peak memory: two fields plus about five temporaries of the stencil expression."""
+    return 7 * n * n * 8
+
+
+def weak_scale(params: dict, workers: int) -> dict:
+    """Grow the work about ``workers`` times: ``n`` grows by ``sqrt(workers)``."""
+    return {**params, "n": round(params["n"] * workers**0.5)}
+
+
+PROBLEM = register_problem(
+    Problem(
+        name="heat",
+        summary="explicit 2-D heat diffusion (5-point stencil): memory-bound, halo exchange",
+        params=(
+            IntParam("n", 256, 3, 1_000_000, "grid points per side"),
+            IntParam("steps", 200, 1, 100_000_000, "time steps"),
+        ),
+        reference=reference,
+        memory_bytes=memory_bytes,
+        weak_scale=weak_scale,
+        sizes={
+            "test": {"n": 24, "steps": 12},
+            "quick": {"n": 128, "steps": 100},
+            "bench": {"n": 1024, "steps": 300},
+        },
+        compare=compare,
+    )
+)

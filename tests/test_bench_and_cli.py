@@ -1,0 +1,124 @@
+"""Benchmarks, the command line, the plots and the explorer widget."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from kernels import bench, plot
+from kernels.widgets import explorer
+
+SMALL = {"n": 24, "steps": 4}
+
+
+def test_measure_table_shape_and_meaning():
+    df = bench.measure("heat", ["numpy", "threads", "multiprocessing"], workers=[1, 2], repeat=2, **SMALL)
+    assert df[["backend", "workers"]].values.tolist() == [
+        ["numpy", 1], ["threads", 1], ["threads", 2], ["multiprocessing", 1], ["multiprocessing", 2],
+    ]  # fmt: skip
+    assert list(df.columns) == bench.COLUMNS
+    assert all(len(s) == 2 for s in df["seconds"])
+    assert (df["median_s"] >= df["best_s"]).all()
+    assert df["checksum"].nunique() == 1  # every backend computed the same field
+    fastest_serial = df.loc[df["workers"] == 1, "median_s"].min()
+    np.testing.assert_allclose(df["speedup"], fastest_serial / df["median_s"])
+    np.testing.assert_allclose(df["efficiency"], df["speedup"] / df["workers"])
+    own = df[df.backend == "threads"].set_index("workers")["median_s"]
+    row = df[(df.backend == "threads") & (df.workers == 2)].iloc[0]
+    assert row["self_speedup"] == pytest.approx(own[1] / own[2])
+
+
+def test_warm_up_call_is_not_counted():
+    calls = []
+    seconds, result = bench.time_call(lambda: calls.append(1) or len(calls), repeat=3)
+    assert len(calls) == 4 and len(seconds) == 3 and result == 4
+
+
+def test_weak_scaling_grows_the_problem():
+    df = bench.measure("mandelbrot", ["threads"], workers=[1, 2, 3], repeat=1, scaling="weak",
+                       width=16, height=5, max_iter=10)  # fmt: skip
+    assert [p["height"] for p in df["params"]] == [5, 10, 15]
+    row = df.iloc[2]
+    assert row["self_speedup"] == pytest.approx(3 * row["self_efficiency"])
+
+
+def test_measure_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="scaling must be one of strong, weak"):
+        bench.measure("heat", ["numpy"], scaling="medium")
+    with pytest.raises(TypeError, match="unknown parameter.*colour"):
+        bench.measure("heat", ["numpy"], colour=3)
+    with pytest.raises(ValueError, match="worker counts must be ints >= 1"):
+        bench.measure("heat", ["threads"], workers=[0])
+    with pytest.raises(ValueError, match="repeat must be an int >= 1"):
+        bench.measure("heat", ["numpy"], repeat=0)
+
+
+def test_speedup_plot_has_ideal_line_fit_and_caption():
+    df = bench.measure("heat", ["numpy", "threads"], workers=[1, 2], repeat=1, **SMALL)
+    fig = plot.speedup(df)
+    speed_ax, eff_ax = fig.axes[:2]
+    labels = [line.get_label() for line in speed_ax.get_lines()]
+    assert "ideal" in labels and any("Amdahl fit f=" in label for label in labels)
+    captions = [t.get_text() for t in fig.texts]
+    assert any("usable cores" in c and "n=24 steps=4" in c for c in captions)
+    plt.close(fig)
+
+
+def test_laws_and_problem_pictures_draw():
+    plt.close(plot.laws())
+    counts = np.ones((4, 6), dtype=np.int32)
+    plt.close(plot.problem_pictures(counts, np.zeros((5, 5))))
+    plt.close(plot.row_costs(counts, 2))
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "kernels", *args], capture_output=True,
+                          text=True, timeout=300, check=False)  # fmt: skip
+
+
+def test_cli_info_reports_the_machine():
+    out = run_cli("info")
+    assert out.returncode == 0, out.stderr
+    for key in ("cpu", "cores", "python", "mpiexec", "c_openmp", "gpu", "backends"):
+        assert key in out.stdout
+    assert "mpiexec    not found" not in out.stdout  # the mpi extra is part of every install
+
+
+def test_cli_bench_writes_json_and_plot(tmp_path):
+    out = run_cli("bench", "mandelbrot", "--backends", "numpy,multiprocessing", "--workers", "1,2",
+                  "--repeat", "1", "--param", "width=40", "--param", "height=30",
+                  "--param", "max_iter=50", "--json", str(tmp_path / "b.json"),
+                  "--plot", str(tmp_path / "b.png"))  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "multiprocessing" in out.stdout
+    records = json.loads((tmp_path / "b.json").read_text())
+    assert len(records) == 3
+    for key in ("problem", "backend", "workers", "params", "seconds", "median_s", "best_s", "checksum"):
+        assert key in records[0]
+    assert records[0]["params"] == {"width": 40, "height": 30, "max_iter": 50}
+    assert len({r["checksum"] for r in records}) == 1
+    assert (tmp_path / "b.png").stat().st_size > 10_000
+
+
+def test_cli_bad_input_is_a_clear_error():
+    out = run_cli("bench", "mandelbrot", "--backends", "fortran", "--repeat", "1")
+    assert out.returncode == 2
+    assert "unknown backend 'fortran'" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_explorer_runs_and_redraws():
+    ui = explorer("heat", backends=["numpy", "threads"], max_workers=2)
+    ui.scale.value = 0.125
+    ui.repeat.value = 1
+    df = ui.run()
+    assert df is ui.result and set(df["backend"]) == {"numpy", "threads"}
+    assert df["params"].iloc[0]["n"] == 32  # 256 / 8
+    assert ui.bar.value == ui.bar.max == 3
+    assert not ui.button.disabled
+    ui.problem.value = "mandelbrot"
+    assert "multiprocessing" in ui.backends.options
