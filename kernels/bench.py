@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import statistics
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -113,11 +114,15 @@ def measure(
         raise ValueError(f"scaling must be one of {', '.join(SCALINGS)}, got {scaling!r}")
     if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
         raise ValueError(f"repeat must be an int >= 1, got {repeat!r}")
-    names = [backends] if isinstance(backends, str) else list(backends or available_backends(problem))
+    names = (
+        [backends] if isinstance(backends, str) else list(backends or available_backends(problem))
+    )
     if not names:
         raise ValueError(f"no backend to measure for {problem!r}")
     impls = [get_backend(problem, name) for name in names]
-    points = [(impl, w) for impl in impls for w in (_worker_counts(workers) if impl.parallel else [1])]
+    points = [
+        (impl, w) for impl in impls for w in (_worker_counts(workers) if impl.parallel else [1])
+    ]
     problem_names = {p.name for p in spec.params}
     option_names = {o.name for impl in impls for o in impl.options}
     unknown = sorted(set(params) - problem_names - option_names)
@@ -136,7 +141,8 @@ def measure(
             values = spec.weak_scale(base_values, w) if scaling == "weak" else base_values
             label = f"{impl.name} x{w}"
             bar.set_postfix_str(label)
-            seconds, result = time_call(lambda: run(problem, impl.name, w, **values, **own), repeat)
+            call = functools.partial(run, problem, impl.name, w, **values, **own)
+            seconds, result = time_call(call, repeat)
             rows.append({
                 "problem": problem, "backend": impl.name, "workers": w, "params": dict(values),
                 "seconds": seconds, "median_s": statistics.median(seconds),
@@ -147,8 +153,16 @@ def measure(
                 progress(done, len(points), label)
     finally:
         bar.close()
-    return _add_speedups(pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in {
-        "speedup", "efficiency", "self_speedup", "self_efficiency"}]))[COLUMNS]
+    return _add_speedups(
+        pd.DataFrame(
+            rows,
+            columns=[
+                c
+                for c in COLUMNS
+                if c not in {"speedup", "efficiency", "self_speedup", "self_efficiency"}
+            ],
+        )
+    )[COLUMNS]
 
 
 def _add_speedups(df: pd.DataFrame) -> pd.DataFrame:
@@ -179,7 +193,7 @@ def to_records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """The rows of a :func:`measure` table as JSON-ready dicts (the CLI's ``--json``)."""
     records = []
     for row in df.to_dict(orient="records"):
-        records.append({
-            k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()
-        })
+        records.append(
+            {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+        )
     return records

@@ -48,7 +48,9 @@ def _call(func: Callable, *args):
     return func(*args)
 
 
-def _needs_function(checker: Callable[[Callable], CheckResult]) -> Callable[[Callable], CheckResult]:
+def _needs_function(
+    checker: Callable[[Callable], CheckResult],
+) -> Callable[[Callable], CheckResult]:
     """Turn "no function given yet" into a failed check instead of an exception."""
 
     @functools.wraps(checker)
@@ -71,7 +73,9 @@ def _check_law(func: Callable, law: Callable, name: str, hint: str) -> CheckResu
         except Exception as exc:  # a learner's function may raise anything
             return _failed(f"{name}({p}, {f}) raised {type(exc).__name__}: {exc}", hint)
         want = law(p, f)
-        if not isinstance(got, (int, float, np.floating)) or not math.isclose(got, want, rel_tol=1e-9):
+        if not isinstance(got, (int, float, np.floating)) or not math.isclose(
+            got, want, rel_tol=1e-9
+        ):
             return _failed(f"{name}({p}, {f}) returned {got!r}, which is not right", hint)
     return _passed(f"{name} agrees with the law on {len(cases)} cases.")
 

@@ -77,7 +77,10 @@ def speedup(df: pd.DataFrame, ax=None, relative_to: str = "self"):
             eff = group["self_efficiency" if relative_to == "self" else "efficiency"]
             ax_eff.plot(p, eff, "o-", color=line.get_color(), label=name)
     what = "scaled speedup" if weak else "speedup"
-    ax.set(xlabel="workers", ylabel=f"{what} ({'own 1-worker run' if relative_to == 'self' else 'fastest serial run'} = 1)")
+    ax.set(
+        xlabel="workers",
+        ylabel=f"{what} ({'own 1-worker run' if relative_to == 'self' else 'best serial'} = 1)",
+    )
     ax.set_xticks(ideal)
     ax.legend(fontsize="small")
     ax.grid(alpha=0.3)

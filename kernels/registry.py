@@ -161,7 +161,9 @@ def get_backend(problem: str, name: Any) -> Backend:
     backend = BACKENDS.get((problem, name))
     if backend is None:
         valid = ", ".join(all_backend_names(problem))
-        raise ValueError(f"unknown backend {name!r} for problem {problem!r}; choose one of: {valid}")
+        raise ValueError(
+            f"unknown backend {name!r} for problem {problem!r}; choose one of: {valid}"
+        )
     why = backend.missing()
     if why is not None:
         raise BackendUnavailableError(
@@ -186,9 +188,7 @@ def validate_workers(workers: Any, backend: Backend) -> int:
     if workers > MAX_WORKERS:
         raise ValueError(f"workers must be <= {MAX_WORKERS}, got {workers}")
     if workers > 1 and not backend.parallel:
-        raise ValueError(
-            f"backend {backend.name!r} is serial: workers must be 1, got {workers}"
-        )
+        raise ValueError(f"backend {backend.name!r} is serial: workers must be 1, got {workers}")
     return workers
 
 

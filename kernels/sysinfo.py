@@ -21,7 +21,14 @@ LIBRARIES = (
     "jupyter-book",
 )  # fmt: skip
 
-OPENMP_TEST = "#include <omp.h>\nint main(void){int n=0;\n#pragma omp parallel reduction(+:n)\nn+=1;\nreturn n>0?0:1;}\n"
+OPENMP_TEST = """#include <omp.h>
+int main(void) {
+    int n = 0;
+#pragma omp parallel reduction(+ : n)
+    n += 1;
+    return n > 0 ? 0 : 1;
+}
+"""
 
 
 def cpu_model() -> str:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import multiprocessing.resource_tracker
-import os
 import time
 
+import matplotlib
 import psutil
 import pytest
 
-os.environ.setdefault("MPLBACKEND", "Agg")
+# Only this process draws off-screen; notebook kernels keep their inline backend.
+matplotlib.use("Agg")
 
 
 def helper_pids() -> set[int]:

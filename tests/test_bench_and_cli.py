@@ -10,16 +10,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from kernels import bench, plot
+from kernels import bench, plot, sizes
 from kernels.widgets import explorer
 
 SMALL = {"n": 24, "steps": 4}
 
 
 def test_measure_table_shape_and_meaning():
-    df = bench.measure("heat", ["numpy", "threads", "multiprocessing"], workers=[1, 2], repeat=2, **SMALL)
+    df = bench.measure(
+        "heat", ["numpy", "threads", "multiprocessing"], workers=[1, 2], repeat=2, **SMALL
+    )
     assert df[["backend", "workers"]].values.tolist() == [
-        ["numpy", 1], ["threads", 1], ["threads", 2], ["multiprocessing", 1], ["multiprocessing", 2],
+        ["numpy", 1], ["threads", 1], ["threads", 2],
+        ["multiprocessing", 1], ["multiprocessing", 2],
     ]  # fmt: skip
     assert list(df.columns) == bench.COLUMNS
     assert all(len(s) == 2 for s in df["seconds"])
@@ -61,7 +64,7 @@ def test_measure_rejects_bad_arguments():
 def test_speedup_plot_has_ideal_line_fit_and_caption():
     df = bench.measure("heat", ["numpy", "threads"], workers=[1, 2], repeat=1, **SMALL)
     fig = plot.speedup(df)
-    speed_ax, eff_ax = fig.axes[:2]
+    speed_ax, _eff_ax = fig.axes[:2]
     labels = [line.get_label() for line in speed_ax.get_lines()]
     assert "ideal" in labels and any("Amdahl fit f=" in label for label in labels)
     captions = [t.get_text() for t in fig.texts]
@@ -98,7 +101,16 @@ def test_cli_bench_writes_json_and_plot(tmp_path):
     assert "multiprocessing" in out.stdout
     records = json.loads((tmp_path / "b.json").read_text())
     assert len(records) == 3
-    for key in ("problem", "backend", "workers", "params", "seconds", "median_s", "best_s", "checksum"):
+    for key in (
+        "problem",
+        "backend",
+        "workers",
+        "params",
+        "seconds",
+        "median_s",
+        "best_s",
+        "checksum",
+    ):
         assert key in records[0]
     assert records[0]["params"] == {"width": 40, "height": 30, "max_iter": 50}
     assert len({r["checksum"] for r in records}) == 1
@@ -117,7 +129,7 @@ def test_explorer_runs_and_redraws():
     ui.repeat.value = 1
     df = ui.run()
     assert df is ui.result and set(df["backend"]) == {"numpy", "threads"}
-    assert df["params"].iloc[0]["n"] == 32  # 256 / 8
+    assert df["params"].iloc[0]["n"] == sizes.params("heat")["n"] // 8
     assert ui.bar.value == ui.bar.max == 3
     assert not ui.button.disabled
     ui.problem.value = "mandelbrot"

@@ -27,7 +27,9 @@ def references():
 
 
 def agree(problem, backend, result, expected, params):
-    message = PROBLEMS[problem].compare(result, expected, params, BACKENDS[(problem, backend)].exact)
+    message = PROBLEMS[problem].compare(
+        result, expected, params, BACKENDS[(problem, backend)].exact
+    )
     assert message is None, f"{problem}/{backend}: {message}"
 
 
@@ -58,7 +60,9 @@ def test_odd_shapes(problem, backend):
 
 @pytest.mark.parametrize(("problem", "backend"), SERIAL)
 def test_serial_backend_rejects_workers(problem, backend):
-    with pytest.raises(ValueError, match=f"backend '{backend}' is serial: workers must be 1, got 2"):
+    with pytest.raises(
+        ValueError, match=f"backend '{backend}' is serial: workers must be 1, got 2"
+    ):
         kernels.run(problem, backend, workers=2)
 
 
@@ -100,7 +104,9 @@ def test_absurd_size_refused_before_allocating(problem, backend):
         kernels.run(problem, backend, **huge[problem])
 
 
-@pytest.mark.parametrize(("problem", "backend"), [(p, b) for (p, b) in PARALLEL if get_backend(p, b).options])
+@pytest.mark.parametrize(
+    ("problem", "backend"), [(p, b) for (p, b) in PARALLEL if get_backend(p, b).options]
+)
 def test_bad_option(problem, backend):
     option = get_backend(problem, backend).options[0]
     with pytest.raises(ValueError, match=f"{option.name} must be one of .*got 'nope'"):
@@ -108,9 +114,15 @@ def test_bad_option(problem, backend):
 
 
 def test_unknown_names_list_the_valid_ones():
-    with pytest.raises(ValueError, match="unknown problem 'mandel'; choose one of: heat, mandelbrot, monte_carlo_pi"):
+    with pytest.raises(
+        ValueError,
+        match="unknown problem 'mandel'; choose one of: heat, mandelbrot, monte_carlo_pi",
+    ):
         kernels.run("mandel")
-    with pytest.raises(ValueError, match="unknown backend 'fortran' for problem 'heat'; choose one of: python, numpy"):
+    with pytest.raises(
+        ValueError,
+        match="unknown backend 'fortran' for problem 'heat'; choose one of: python, numpy",
+    ):
         kernels.run("heat", "fortran")
     with pytest.raises(TypeError, match="problem must be a str"):
         kernels.run(3)

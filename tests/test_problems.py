@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -69,7 +70,9 @@ def test_heat_initial_condition_and_boundary():
     u0 = heat.initial(8)
     assert u0.sum() == 16.0 and u0[2:6, 2:6].min() == 1.0
     u = kernels.reference("heat", n=16, steps=20)
-    assert np.all(u[0] == 0) and np.all(u[-1] == 0) and np.all(u[:, 0] == 0) and np.all(u[:, -1] == 0)
+    assert (
+        np.all(u[0] == 0) and np.all(u[-1] == 0) and np.all(u[:, 0] == 0) and np.all(u[:, -1] == 0)
+    )
 
 
 def test_heat_is_symmetric_and_obeys_the_maximum_principle():
@@ -88,4 +91,4 @@ def test_heat_python_and_numpy_agree_bit_for_bit():
 def test_heat_row_blocks_partition_the_interior(n, blocks):
     parts = heat.row_blocks(n, blocks)
     assert parts[0][0] == 1 and parts[-1][1] == n - 1
-    assert all(a[1] == b[0] for a, b in zip(parts, parts[1:], strict=False))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(parts))

@@ -28,7 +28,15 @@ def test_out_of_range_values_name_the_parameter(problem, param, data):
 
 @pytest.mark.parametrize(("problem", "param"), PARAMS, ids=lambda v: getattr(v, "name", v))
 @settings(max_examples=30, deadline=None)
-@given(value=st.one_of(st.floats(), st.text(max_size=3), st.booleans(), st.none(), st.lists(st.integers(), max_size=2)))
+@given(
+    value=st.one_of(
+        st.floats(),
+        st.text(max_size=3),
+        st.booleans(),
+        st.none(),
+        st.lists(st.integers(), max_size=2),
+    )
+)
 def test_non_integers_are_type_errors(problem, param, value):
     with pytest.raises(TypeError, match=rf"{param.name} must be an int, got "):
         kernels.run(problem, "numpy", **{param.name: value})

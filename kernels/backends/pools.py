@@ -73,7 +73,7 @@ class _RecordingContext:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._context, name)
 
-    def Process(self, *args: Any, **kwargs: Any) -> multiprocessing.process.BaseProcess:  # noqa: N802
+    def Process(self, *args: Any, **kwargs: Any) -> multiprocessing.process.BaseProcess:
         process = self._context.Process(*args, **kwargs)
         self.processes.append(process)
         return process

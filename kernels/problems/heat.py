@@ -21,6 +21,8 @@ the arithmetic (FMA) agree only to round-off, :data:`TOLERANCE` relative to the 
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from ..params import IntParam
@@ -60,7 +62,7 @@ def row_blocks(n: int, blocks: int) -> list[tuple[int, int]]:
     interior = n - 2
     blocks = max(1, min(blocks, interior))
     bounds = [1 + interior * b // blocks for b in range(blocks + 1)]
-    return list(zip(bounds[:-1], bounds[1:], strict=True))
+    return list(itertools.pairwise(bounds))
 
 
 def solve_python(n: int, steps: int) -> np.ndarray:
@@ -90,7 +92,9 @@ def reference(n: int, steps: int) -> np.ndarray:
 def compare(result, expected, params: dict, exact: bool) -> str | None:
     """Bit-exact equality, or agreement within :data:`TOLERANCE` of the peak value."""
     if not isinstance(result, np.ndarray) or result.dtype != np.float64:
-        return f"expected a float64 array, got {type(result).__name__} {getattr(result, 'dtype', '')}"
+        return (
+            f"expected a float64 array, got {type(result).__name__} {getattr(result, 'dtype', '')}"
+        )
     if result.shape != expected.shape:
         return f"shape {result.shape} != {expected.shape}"
     error = float(np.max(np.abs(result - expected)))

@@ -109,7 +109,9 @@ def reference(width: int, height: int, max_iter: int) -> np.ndarray:
 def compare(result, expected, params: dict, exact: bool) -> str | None:
     """Escape counts must be identical for every backend (``exact`` is not relaxed)."""
     if not isinstance(result, np.ndarray) or result.dtype != np.int32:
-        return f"expected an int32 array, got {type(result).__name__} {getattr(result, 'dtype', '')}"
+        return (
+            f"expected an int32 array, got {type(result).__name__} {getattr(result, 'dtype', '')}"
+        )
     if result.shape != expected.shape:
         return f"shape {result.shape} != {expected.shape}"
     differ = np.count_nonzero(result != expected)

@@ -17,6 +17,7 @@ keep that property within itself and is compared with the reference statisticall
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -85,7 +86,7 @@ def chunk_groups(samples: int, tasks: int) -> list[range]:
     total = n_chunks(samples)
     tasks = max(1, min(tasks, total))
     bounds = [total * t // tasks for t in range(tasks + 1)]
-    return [range(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    return [range(a, b) for a, b in itertools.pairwise(bounds)]
 
 
 def reference(samples: int, seed: int) -> float:

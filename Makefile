@@ -1,0 +1,45 @@
+# The two set-up commands of the README: `make book` and `make test`.
+# Both create .venv (if missing) and install the kernels package with every extra.
+
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# The first Python >= 3.11 on PATH; override with `make PYTHON=/path/to/python`.
+PYTHON ?= $(shell for p in python3 python3.14 python3.13 python3.12 python3.11; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	2>/dev/null && echo $$p && break; done)
+
+.PHONY: install book test lint lab clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is needed; set PYTHON=/path/to/python3.11+"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[all]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
+	@touch $(STAMP)
+
+book: install
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo
+	@echo "The book is in _build/html. Open _build/html/index.html, or serve it with:"
+	@echo "    $(BIN)/python -m http.server --directory _build/html 8000"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# KERNELS_QUICK=1: quick sizes for notebooks (nbval) and the book build test.
+test: install lint
+	KERNELS_QUICK=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env tests notebooks
+
+lab: install
+	$(BIN)/jupyter lab notebooks
+
+clean:
+	rm -rf _build .pytest_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +

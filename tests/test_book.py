@@ -1,0 +1,72 @@
+"""The book builds with warnings as errors, offline-complete, with the chapter's figures."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [chapter["file"] for chapter in part["chapters"]]
+    return files
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("book")
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"} | {"KERNELS_QUICK": "1"}
+    command = [str(JUPYTER_BOOK), "build", str(ROOT), "-W", "-n", "--keep-going"]
+    build = subprocess.run(
+        [*command, "--path-output", str(out)],
+        capture_output=True, text=True, env=env, timeout=1800, check=False,
+    )  # fmt: skip
+    assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
+    return out / "_build" / "html"
+
+
+@pytest.mark.slow
+def test_every_toc_page_is_built(site):
+    for name in toc_files():
+        assert (site / f"{name}.html").is_file(), name
+    assert (site / "index.html").is_file() and (site / "search.html").is_file()
+
+
+@pytest.mark.slow
+def test_chapter_has_its_figures_and_hidden_solutions(site):
+    page = (site / "notebooks" / "01_foundations.html").read_text()
+    images = re.findall(r'<img[^>]+src="([^"]+)"', page)
+    figures = [src for src in images if src.startswith("../_images/")]
+    assert len(figures) >= 6, images  # problems, GIL, laws, rows, strong and weak scaling
+    for src in figures:
+        assert (site / "notebooks" / src).resolve().stat().st_size > 5_000, src
+    assert page.count('class="exercise admonition"') >= 3
+    assert page.count('class="solution dropdown admonition"') >= 3  # collapsed until clicked
+    assert "Measured " in page and "usable cores" in page  # captions name the machine
+
+
+@pytest.mark.slow
+def test_no_page_depends_on_a_cdn(site):
+    for html in site.rglob("*.html"):
+        text = html.read_text()
+        external = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', text)
+        assert not [u for u in external if not u.startswith("https://github.com")], (html, external)
+
+
+@pytest.mark.slow
+def test_launch_button_points_at_the_repository(site):
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    repo = config["repository"]["url"].removeprefix("https://github.com/")
+    page = (site / "notebooks" / "01_foundations.html").read_text()
+    assert f"mybinder.org/v2/gh/{repo}/main?urlpath=lab/tree/notebooks/01_foundations.ipynb" in page
