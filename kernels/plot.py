@@ -65,14 +65,14 @@ def speedup(df: pd.DataFrame, ax=None, relative_to: str = "self"):
     for name, group in df.groupby("backend", sort=False):
         group = group.sort_values("workers")
         p, s = group["workers"].to_numpy(), group[column].to_numpy()
-        label = name
+        (line,) = ax.plot(p, s, "o-", label=name)
         if len(group) > 1 and not weak:
             f = fit_serial_fraction(p, group["self_speedup"].to_numpy())
-            label = f"{name} (Amdahl fit f={f:.2f})"
+            line.set_label(f"{name} (Amdahl fit f={f:.2f})")
             fine = np.linspace(1, max_workers, 50)
             scale = s[0] if relative_to == "baseline" else 1.0
-            ax.plot(fine, scale * amdahl_speedup(fine, f), "--", lw=1, alpha=0.6)
-        (line,) = ax.plot(p, s, "o-", label=label)
+            ax.plot(fine, scale * amdahl_speedup(fine, f), "--", lw=1, alpha=0.6,
+                    color=line.get_color())  # fmt: skip
         if ax_eff is not None:
             eff = group["self_efficiency" if relative_to == "self" else "efficiency"]
             ax_eff.plot(p, eff, "o-", color=line.get_color(), label=name)
