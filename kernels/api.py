@@ -9,6 +9,7 @@ import psutil
 from . import backends as _backends  # noqa: F401  (registers the backends)
 from . import problems as _problems  # noqa: F401  (registers the problems)
 from .errors import ProblemTooLargeError
+from .params import validate_values
 from .registry import (
     BACKENDS,
     PROBLEMS,
@@ -104,6 +105,6 @@ def run(problem: str, backend: str = "numpy", workers: int = 1, **params: Any) -
 def reference(problem: str, **params: Any) -> Any:
     """The problem's reference result (the NumPy specification) for ``params``."""
     spec = get_problem(problem)
-    values, _ = split_params(spec, get_backend(problem, "numpy"), params)
+    values = validate_values(params, spec.params, problem)
     check_memory(problem, values)
     return spec.reference(**values)

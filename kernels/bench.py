@@ -153,24 +153,11 @@ def measure(
                 progress(done, len(points), label)
     finally:
         bar.close()
-    return _add_speedups(
-        pd.DataFrame(
-            rows,
-            columns=[
-                c
-                for c in COLUMNS
-                if c not in {"speedup", "efficiency", "self_speedup", "self_efficiency"}
-            ],
-        )
-    )[COLUMNS]
+    return _add_speedups(pd.DataFrame(rows))[COLUMNS]
 
 
 def _add_speedups(df: pd.DataFrame) -> pd.DataFrame:
     df = df.copy()
-    if df.empty:
-        for col in ("speedup", "efficiency", "self_speedup", "self_efficiency"):
-            df[col] = pd.Series(dtype=float)
-        return df
     serial = df.loc[df["workers"] == 1, "median_s"]
     baseline = serial.min() if not serial.empty else np.nan
     own_one = df[df["workers"] == 1].set_index("backend")["median_s"]

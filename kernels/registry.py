@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import BackendUnavailableError
-from .params import ChoiceOption, IntParam
+from .params import ChoiceOption, IntParam, validate_values
 
 MAX_WORKERS = 512
 
@@ -196,8 +196,6 @@ def split_params(
     problem: Problem, backend: Backend, given: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Validate ``given`` keywords; return (problem params, backend options) with defaults."""
-    from .params import validate_values
-
     declared: list[IntParam | ChoiceOption] = [*problem.params, *backend.options]
     owner = f"{problem.name}/{backend.name}"
     values = validate_values(given, declared, owner)
