@@ -6,6 +6,7 @@ import multiprocessing.resource_tracker
 import time
 
 import matplotlib
+import multiprocess.resource_tracker
 import psutil
 import pytest
 
@@ -18,10 +19,14 @@ def helper_pids() -> set[int]:
 
     The resource tracker (which unlinks leaked shared memory and semaphores if we crash)
     lives as long as the interpreter by design; it is not a worker of any call.
+    ``multiprocess`` has its own.
     """
-    tracker = getattr(multiprocessing.resource_tracker, "_resource_tracker", None)
-    pid = getattr(tracker, "_pid", None)
-    return {pid} if pid else set()
+    pids = set()
+    for module in (multiprocessing.resource_tracker, multiprocess.resource_tracker):
+        pid = getattr(getattr(module, "_resource_tracker", None), "_pid", None)
+        if pid:
+            pids.add(pid)
+    return pids
 
 
 def live_children() -> list[psutil.Process]:

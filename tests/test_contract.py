@@ -12,6 +12,10 @@ from kernels.registry import BACKENDS, PROBLEMS, get_backend
 PAIRS = [(p, b) for (p, b) in BACKENDS if b in kernels.backends(p)]
 PARALLEL = [(p, b) for (p, b) in PAIRS if BACKENDS[(p, b)].parallel]
 SERIAL = [(p, b) for (p, b) in PAIRS if not BACKENDS[(p, b)].parallel]
+# Backends whose workers are processes: they take a start_method option.
+PROCESS = [
+    (p, b) for (p, b) in PARALLEL if "start_method" in {o.name for o in BACKENDS[(p, b)].options}
+]
 
 
 def test_every_registered_backend_is_available_here():
@@ -44,6 +48,19 @@ def test_agrees_with_reference(problem, backend, references):
 def test_same_answer_for_any_worker_count(problem, backend, workers, references):
     params = sizes.params(problem, "test")
     result = kernels.run(problem, backend, workers=workers, **params)
+    agree(problem, backend, result, references[problem], params)
+
+
+def test_both_process_libraries_are_in_the_start_method_matrix():
+    assert {b for (_, b) in PROCESS} >= {"multiprocessing", "multiprocess"}
+    assert len(PROCESS) >= 6
+
+
+@pytest.mark.parametrize(("problem", "backend"), PROCESS)
+@pytest.mark.parametrize("start_method", ["fork", "spawn", "forkserver"])
+def test_every_start_method(problem, backend, start_method, references):
+    params = sizes.params(problem, "test")
+    result = kernels.run(problem, backend, workers=2, start_method=start_method, **params)
     agree(problem, backend, result, references[problem], params)
 
 

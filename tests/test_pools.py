@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import threading
 
 import pool_tasks
@@ -9,6 +10,7 @@ import pytest
 
 import kernels
 from kernels.backends.pools import process_pool, run_tasks, thread_pool
+from kernels.backends.watched_pool import watched_pool
 
 HANG_GUARD_S = 120  # only to turn a hang into a failure; not a speed target
 
@@ -101,3 +103,80 @@ def test_backend_cleans_up_after_bad_input_in_the_middle():
     with pytest.raises(ValueError):
         kernels.run("heat", "multiprocessing", workers=2, n=2)
     assert kernels.run("heat", "multiprocessing", workers=2, n=8, steps=2).shape == (8, 8)
+
+
+LIBRARIES = ["multiprocess", "multiprocessing"]
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+@pytest.mark.parametrize("start_method", ["spawn", "fork", "forkserver"])
+def test_watched_pool_results_in_order(library, start_method):
+    with watched_pool(2, start_method, library) as pool:
+        assert pool.map(pool_tasks.square, range(10), chunksize=3) == [x * x for x in range(10)]
+        assert pool.starmap(pow, [(2, 3), (3, 2)]) == [8, 9]
+
+
+@pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
+def test_multiprocess_runs_lambdas_and_closures(start_method):
+    offset = 10
+
+    def add_offset(x):  # a closure: plain pickle refuses it
+        return x + offset
+
+    with watched_pool(2, start_method, "multiprocess") as pool:
+        assert pool.map(lambda x: x * x, range(5)) == [0, 1, 4, 9, 16]
+        assert pool.map(add_offset, [1, 2]) == [11, 12]
+
+
+def test_multiprocessing_refuses_a_lambda_with_a_clear_error():
+    with watched_pool(2, "spawn", "multiprocessing") as pool:
+        with pytest.raises((AttributeError, TypeError, pickle.PicklingError), match="lambda"):
+            pool.map(lambda x: x, range(3))
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_watched_pool_exception_keeps_type_and_message(library):
+    def go():
+        with watched_pool(2, "spawn", library) as pool:
+            pool.map(pool_tasks.fail_on_three, range(8))
+
+    with pytest.raises(ValueError, match="task 3 failed on purpose"):
+        call_with_guard(go)
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_watched_pool_reports_a_killed_worker(library):
+    # A plain Pool would replace the dead worker and wait forever for its task.
+    def go():
+        with watched_pool(2, "spawn", library) as pool:
+            pool.map(pool_tasks.die_on_two, range(6))
+
+    with pytest.raises(kernels.WorkerDiedError, match="killed by SIGKILL"):
+        call_with_guard(go)
+
+
+def test_watched_pool_function_workers_cannot_import(capfd):
+    func = pool_tasks.function_only_the_parent_can_import()
+
+    def go():
+        with watched_pool(2, "spawn", "multiprocessing") as pool:
+            pool.map(func, range(4))
+
+    with pytest.raises(kernels.WorkerDiedError, match="exited with code 1"):
+        call_with_guard(go)
+    assert "No module named 'ghost_module_for_tests'" in capfd.readouterr().err
+
+
+def test_watched_pool_failing_initializer_is_reported():
+    def go():
+        with watched_pool(2, "spawn", "multiprocess", pool_tasks.fail_on_three, (3,)) as pool:
+            pool.map(pool_tasks.square, range(4))
+
+    with pytest.raises(kernels.WorkerDiedError):
+        call_with_guard(go)
+
+
+def test_watched_pool_rejects_an_unknown_library():
+    with pytest.raises(ValueError, match="library must be one of multiprocess, multiprocessing"):
+        with watched_pool(2, library="billiard"):
+            pass

@@ -5,5 +5,12 @@ from . import python_loops
 from . import numpy_vectorised
 from . import threads
 from . import multiprocessing_pool
+from . import multiprocess_pool
 
-__all__ = ["multiprocessing_pool", "numpy_vectorised", "python_loops", "threads"]
+__all__ = [
+    "multiprocess_pool",
+    "multiprocessing_pool",
+    "numpy_vectorised",
+    "python_loops",
+    "threads",
+]

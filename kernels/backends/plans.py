@@ -17,6 +17,7 @@ import numpy as np
 
 from ..params import ChoiceOption
 from ..problems import mandelbrot, monte_carlo_pi
+from .pools import run_tasks
 
 # More tasks than workers lets free workers pick up the remaining work (dynamic balance).
 TASKS_PER_WORKER = 4
@@ -37,6 +38,10 @@ class Plan:
     func: Callable[[Any], Any]
     tasks: list[Any]
     combine: Callable[[list[Any]], Any]
+
+    def run(self, pool: Any) -> Any:
+        """Run the tasks in ``pool`` (any pool :func:`.pools.run_tasks` accepts); combine."""
+        return self.combine(run_tasks(pool, self.func, self.tasks))
 
 
 def mandelbrot_plan(workers: int, width: int, height: int, max_iter: int, kernel: str) -> Plan:

@@ -16,6 +16,7 @@ a :class:`~kernels.errors.WorkerDiedError` that says what happened.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import multiprocessing
 import signal
 from collections.abc import Callable, Iterable, Iterator
@@ -40,7 +41,7 @@ START_METHOD = ChoiceOption(
 )
 
 
-def _describe_exit(process: multiprocessing.process.BaseProcess) -> str:
+def describe_exit(process: multiprocessing.process.BaseProcess) -> str:
     code = process.exitcode
     if code is None:
         return f"pid {process.pid} still running"
@@ -52,7 +53,27 @@ def _describe_exit(process: multiprocessing.process.BaseProcess) -> str:
     return f"pid {process.pid} exited with code {code}"
 
 
-def _stop_processes(processes: Iterable[multiprocessing.process.BaseProcess]) -> None:
+def dead_workers(
+    processes: Iterable[multiprocessing.process.BaseProcess],
+) -> list[multiprocessing.process.BaseProcess]:
+    """The processes that ended with an error or a signal (not a clean exit)."""
+    return [p for p in processes if p.exitcode not in (0, None)]
+
+
+def worker_died(processes: Iterable[multiprocessing.process.BaseProcess]) -> WorkerDiedError:
+    """The error that says which worker died and the usual reasons why."""
+    exits = ", ".join(describe_exit(p) for p in dead_workers(processes)) or "exit status unknown"
+    return WorkerDiedError(
+        f"a worker process died before finishing its task ({exits}). It was killed, "
+        "crashed, or could not load its task: with the 'spawn' and 'forkserver' start "
+        "methods a worker can only run functions it can import from a module, not ones "
+        "defined in a notebook or in __main__ (use the 'multiprocess' library for those), "
+        'and a script that starts processes needs an `if __name__ == "__main__":` guard. '
+        "The worker's traceback, if any, is on stderr. The pool has been shut down."
+    )
+
+
+def stop_processes(processes: Iterable[multiprocessing.process.BaseProcess]) -> None:
     for process in processes:
         process.join(JOIN_TIMEOUT)
         if process.is_alive():
@@ -63,7 +84,7 @@ def _stop_processes(processes: Iterable[multiprocessing.process.BaseProcess]) ->
             process.join()
 
 
-class _RecordingContext:
+class RecordingContext:
     """A multiprocessing context that remembers every worker process it creates."""
 
     def __init__(self, context: multiprocessing.context.BaseContext):
@@ -107,7 +128,7 @@ def process_pool(
     >>> with process_pool(2) as pool:  # doctest: +SKIP
     ...     results = run_tasks(pool, abs, [-1, -2])
     """
-    context = _RecordingContext(multiprocessing.get_context(start_method))
+    context = RecordingContext(multiprocessing.get_context(start_method))
     executor = ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=initializer, initargs=initargs
     )
@@ -116,15 +137,8 @@ def process_pool(
         yield executor
         clean = True
     except BrokenProcessPool as exc:
-        _stop_processes(context.processes)
-        dead = [p for p in context.processes if p.exitcode not in (0, None)]
-        exits = ", ".join(_describe_exit(p) for p in dead) or "exit status unknown"
-        raise WorkerDiedError(
-            f"a worker process died before finishing its task ({exits}). It was killed, "
-            "crashed, or could not load its task: with the 'spawn' and 'forkserver' start "
-            "methods a worker can only run functions it can import from a module, not ones "
-            "defined in a notebook or in __main__. The pool has been shut down."
-        ) from exc
+        stop_processes(context.processes)
+        raise worker_died(context.processes) from exc
     finally:
         if not clean:
             executor.shutdown(wait=False, cancel_futures=True)
@@ -132,19 +146,19 @@ def process_pool(
                 if process.is_alive():
                     process.terminate()
         executor.shutdown(wait=True, cancel_futures=True)
-        _stop_processes(context.processes)
+        stop_processes(context.processes)
         if start_method == "forkserver":
-            _stop_forkserver()
+            stop_forkserver("multiprocessing")
 
 
-def _stop_forkserver() -> None:
+def stop_forkserver(library: str = "multiprocessing") -> None:
     """Stop the fork server, which would otherwise outlive the call by design.
 
-    The standard library keeps one fork server per interpreter and offers no public way
-    to stop it; ``_stop`` is what its own test suite uses, and it restarts on next use.
+    The standard library (and ``multiprocess``, its copy) keeps one fork server per
+    interpreter and offers no public way to stop it; ``_stop`` is what its own test suite
+    uses, and it restarts on next use.
     """
-    from multiprocessing import forkserver
-
+    forkserver = importlib.import_module(f"{library}.forkserver")
     stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
     if stop is not None:
         stop()
@@ -165,8 +179,11 @@ def run_tasks(executor: Executor, func: Callable[..., Any], tasks: Iterable[Any]
 
     Tasks are handed out as workers become free (dynamic scheduling). The first exception
     raised by any task is re-raised here as soon as it happens, with its original type and
-    message, and the tasks not yet started are cancelled.
+    message, and the tasks not yet started are cancelled. ``executor`` is a
+    :class:`concurrent.futures.Executor` or a :class:`~kernels.backends.watched_pool.WatchedPool`.
     """
+    if hasattr(executor, "run_tasks"):
+        return executor.run_tasks(func, tasks)
     futures = [executor.submit(func, task) for task in tasks]
     done, _ = wait_futures(futures, return_when=FIRST_EXCEPTION)
     for future in futures:

@@ -20,7 +20,7 @@ from .pools import run_tasks, thread_pool
 
 def _run_plan(plan, workers: int):
     with thread_pool(workers) as pool:
-        return plan.combine(run_tasks(pool, plan.func, plan.tasks))
+        return plan.run(pool)
 
 
 @register_backend("threads", "mandelbrot", parallel=True, options=[KERNEL])
