@@ -56,3 +56,12 @@ def repeats(default: int = 3) -> int:
 def max_workers() -> int:
     """Worker counts notebooks sweep up to: the usable cores, at least 2, at most 8."""
     return min(max(os.cpu_count() or 1, 2), 8)
+
+
+def scaling_params(problem: str) -> dict[str, int]:
+    """Sizes for a live scaling measurement in a notebook.
+
+    The ``"bench"`` preset, large enough that starting the workers does not hide the
+    speedup, or ``"quick"`` under ``KERNELS_QUICK=1``.
+    """
+    return params(problem, "quick" if quick() else "bench")

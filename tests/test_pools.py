@@ -180,3 +180,9 @@ def test_watched_pool_rejects_an_unknown_library():
     with pytest.raises(ValueError, match="library must be one of multiprocess, multiprocessing"):
         with watched_pool(2, library="billiard"):
             pass
+
+
+def test_a_function_pickle_cannot_send_is_refused_before_any_task():
+    with pytest.raises(TypeError, match="cannot send .*lambda.* to worker processes"):
+        with process_pool(2) as pool:
+            run_tasks(pool, lambda x: x, range(3))

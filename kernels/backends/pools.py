@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import multiprocessing
+import pickle
 import signal
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -174,6 +175,23 @@ def thread_pool(workers: int) -> Iterator[ThreadPoolExecutor]:
         executor.shutdown(wait=True, cancel_futures=True)
 
 
+def check_picklable(func: Callable[..., Any]) -> None:
+    """Refuse, with a clear message, a function ``pickle`` cannot send to a worker.
+
+    Found here, before any task is queued, this is a plain error; found by the pool's
+    feeder thread it would break the pool on some Python versions.
+    """
+    try:
+        pickle.dumps(func)
+    except (pickle.PicklingError, AttributeError, TypeError) as exc:
+        raise TypeError(
+            f"cannot send {func!r} to worker processes: {exc}. With the standard library "
+            "a task function must be defined at the top level of an importable module "
+            "(not a lambda, a nested function or a notebook cell under 'spawn'); the "
+            "'multiprocess' library can send those."
+        ) from exc
+
+
 def run_tasks(executor: Executor, func: Callable[..., Any], tasks: Iterable[Any]) -> list[Any]:
     """Run ``func(task)`` for every task; return the results in task order.
 
@@ -184,6 +202,8 @@ def run_tasks(executor: Executor, func: Callable[..., Any], tasks: Iterable[Any]
     """
     if hasattr(executor, "run_tasks"):
         return executor.run_tasks(func, tasks)
+    if isinstance(executor, ProcessPoolExecutor):
+        check_picklable(func)
     futures = [executor.submit(func, task) for task in tasks]
     done, _ = wait_futures(futures, return_when=FIRST_EXCEPTION)
     for future in futures:

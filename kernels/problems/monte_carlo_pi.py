@@ -137,7 +137,7 @@ PROBLEM = register_problem(
         sizes={
             "test": {"samples": 250_000, "seed": 7},
             "quick": {"samples": 1_000_000, "seed": 2024},
-            "bench": {"samples": 40_000_000, "seed": 2024},
+            "bench": {"samples": 160_000_000, "seed": 2024},
         },
         compare=compare,
     )

@@ -1,68 +1,15 @@
-"""Checkers for the exercises: call ``check_...(answer)`` in a notebook.
-
-Each checker returns a :class:`CheckResult`, shown as a clear pass or fail with a hint.
-It is truthy when the answer passes, so ``assert check_...(answer)`` works too. The
-checkers test the answer on cases of their own and never print the solution.
-"""
+"""Checkers for the foundations chapter: timing, Amdahl, Gustafson, balanced rows."""
 
 from __future__ import annotations
 
-import functools
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
-from . import laws
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """The outcome of a checker: ``passed`` and the message a learner reads."""
-
-    passed: bool
-    message: str
-
-    def __bool__(self) -> bool:
-        return self.passed
-
-    def __repr__(self) -> str:
-        return self.message
-
-    def _repr_html_(self) -> str:
-        color = "#1a7f37" if self.passed else "#cf222e"
-        return f'<p style="color:{color}; font-weight:bold">{self.message}</p>'
-
-
-def _passed(what: str) -> CheckResult:
-    return CheckResult(True, f"✅ Correct: {what}")
-
-
-def _failed(problem: str, hint: str) -> CheckResult:
-    return CheckResult(False, f"❌ Not yet: {problem}\nHint: {hint}")
-
-
-def _call(func: Callable, *args):
-    return func(*args)
-
-
-def _needs_function(
-    checker: Callable[[Callable], CheckResult],
-) -> Callable[[Callable], CheckResult]:
-    """Turn "no function given yet" into a failed check instead of an exception."""
-
-    @functools.wraps(checker)
-    def wrapper(func):
-        if not callable(func):
-            return _failed(
-                f"expected your function, got {type(func).__name__} {func!r}",
-                "define the function in the cell above and pass its name, without calling it.",
-            )
-        return checker(func)
-
-    return wrapper
+from .. import laws
+from ._core import CheckResult, _call, _failed, _needs_function, _passed
 
 
 def _check_law(func: Callable, law: Callable, name: str, hint: str) -> CheckResult:
@@ -130,7 +77,7 @@ def check_timer(func: Callable[[Callable[[], object], int], float]) -> CheckResu
 @_needs_function
 def check_balanced_rows(func: Callable[[int, int], list]) -> CheckResult:
     """Check ``func(height, workers)`` splits the Mandelbrot rows so the work is balanced."""
-    from .problems.mandelbrot import reference
+    from ..problems.mandelbrot import reference
 
     counts = reference(120, 90, 200)
     cost = counts.sum(axis=1)

@@ -1,0 +1,26 @@
+"""Checkers for the exercises: call ``check_...(answer)`` in a notebook.
+
+Each checker returns a :class:`CheckResult`, shown as a clear pass or fail with a hint.
+It is truthy when the answer passes, so ``assert check_...(answer)`` works too. The
+checkers test the answer on cases of their own and never print the solution. One module
+per chapter; all checkers are importable from here.
+"""
+
+from ._core import CheckResult
+from .foundations import check_amdahl, check_balanced_rows, check_gustafson, check_timer
+from .multiprocess import check_closure_map, check_needs_dill, check_seed_sweep
+from .processes import check_chunksize, check_parallel_loop, check_spawn_fix
+
+__all__ = [
+    "CheckResult",
+    "check_amdahl",
+    "check_balanced_rows",
+    "check_chunksize",
+    "check_closure_map",
+    "check_gustafson",
+    "check_needs_dill",
+    "check_parallel_loop",
+    "check_seed_sweep",
+    "check_spawn_fix",
+    "check_timer",
+]

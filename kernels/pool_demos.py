@@ -1,0 +1,292 @@
+"""Measurements the process chapters show live: chunksize, load balance, data transfer.
+
+Each ``measure_...`` function returns a :class:`pandas.DataFrame`; each ``plot_...``
+draws it with a caption naming the machine. Pools are started before timing starts (a
+pool is started once and reused in real programs) and always shut down.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import itertools
+import math
+import pickle
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import dill
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from . import tasks
+from .backends import shared_arrays
+from .backends.watched_pool import watched_pool
+from .problems import mandelbrot
+from .sysinfo import machine_summary
+
+
+def _best_of(func, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def _caption(ax, what: str) -> None:
+    ax.figure.text(
+        0.01, -0.02, f"{what} Measured {datetime.date.today():%Y-%m-%d} on {machine_summary()}.",
+        fontsize=8, ha="left", va="top", wrap=True,
+    )  # fmt: skip
+
+
+def measure_chunksize(
+    n_tasks: int,
+    chunksizes: Iterable[int],
+    workers: int = 2,
+    library: str = "multiprocessing",
+    repeat: int = 3,
+) -> pd.DataFrame:
+    """Time ``Pool.map(square, range(n_tasks), chunksize)`` for each chunksize.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``chunksize``, ``messages`` (how many batches were sent) and
+        ``seconds`` (best of ``repeat``), plus a row ``chunksize=None`` for ``Pool``'s
+        own choice (``n_tasks / (4 * workers)``, rounded up).
+    """
+    rows = []
+    with watched_pool(workers, "spawn", library) as pool:
+        pool.map(tasks.square, range(workers))  # workers are up and have imported kernels
+        for chunksize in [*chunksizes, None]:
+            size = chunksize or math.ceil(n_tasks / (4 * workers))
+
+            def run(size: int = size) -> None:
+                pool.map(tasks.square, range(n_tasks), chunksize=size)
+
+            rows.append({
+                "chunksize": chunksize, "size": size,
+                "messages": math.ceil(n_tasks / size), "seconds": _best_of(run, repeat),
+            })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def plot_chunksize(df: pd.DataFrame):
+    """Time against chunksize (log-log), with Pool's default marked."""
+    fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+    fixed = df[df["chunksize"].notna()]
+    ax.loglog(fixed["size"], fixed["seconds"], "o-", label="chunksize given")
+    auto = df[df["chunksize"].isna()]
+    ax.loglog(auto["size"], auto["seconds"], "s", ms=10, label="Pool's default")
+    ax.set_xlabel("chunksize (tasks per message)")
+    ax.set_ylabel("seconds (best of repeats)")
+    n_tasks = int(df["messages"].iloc[0] * df["size"].iloc[0])
+    ax.set_title(f"Pool.map of {n_tasks:,} tiny tasks")
+    ax.legend()
+    _caption(ax, "Each message costs a pickle, a pipe write and a wake-up.")
+    return fig
+
+
+def measure_balance(
+    workers: int, width: int, height: int, max_iter: int, repeat: int = 1
+) -> pd.DataFrame:
+    """Busy time of each worker for three ways of splitting the Mandelbrot rows.
+
+    ``static blocks``: one contiguous block of rows per worker; ``interleaved``: row ``i``
+    to worker ``i % workers``; ``dynamic``: 8 small blocks per worker handed out as
+    workers become free (``imap_unordered``, ``chunksize=1``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``strategy``, ``worker`` (0, 1, ... per strategy), ``busy_s`` (seconds
+        computing), ``wall_s`` (the whole map, best of ``repeat``).
+    """
+
+    def blocks(count: int) -> list[list[int]]:
+        bounds = [height * k // count for k in range(count + 1)]
+        return [list(range(a, b)) for a, b in itertools.pairwise(bounds)]
+
+    strategies = {
+        "static blocks": blocks(workers),
+        "interleaved": mandelbrot.interleaved_rows(height, workers),
+        "dynamic": blocks(8 * workers),
+    }
+    rows = []
+    with watched_pool(workers, "spawn", "multiprocessing") as pool:
+        pool.map(tasks.square, range(workers))
+        for strategy, parts in strategies.items():
+            args = [(list(part), width, height, max_iter) for part in parts]
+            best = None
+            for _ in range(repeat):
+                start = time.perf_counter()
+                results = pool.starmap(tasks.timed_rows, args)
+                wall = time.perf_counter() - start
+                if best is None or wall < best[0]:
+                    best = (wall, results)
+            busy: dict[int, float] = {}
+            for pid, seconds in best[1]:
+                busy[pid] = busy.get(pid, 0.0) + seconds
+            for worker, seconds in enumerate(sorted(busy.values(), reverse=True)):
+                rows.append({"strategy": strategy, "worker": worker, "busy_s": seconds,
+                             "wall_s": best[0]})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def plot_balance(df: pd.DataFrame):
+    """Bars of each worker's busy time per strategy, with the wall time marked."""
+    fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+    strategies = list(dict.fromkeys(df["strategy"]))
+    workers = int(df["worker"].max()) + 1
+    width = 0.8 / workers
+    for w in range(workers):
+        busy = [df[(df.strategy == s) & (df.worker == w)]["busy_s"].sum() for s in strategies]
+        ax.bar(np.arange(len(strategies)) + w * width, busy, width, label=f"worker {w}")
+    for i, s in enumerate(strategies):
+        wall = df[df.strategy == s]["wall_s"].iloc[0]
+        ax.hlines(wall, i - width / 2, i + workers * width - width / 2, colors="k")
+    ax.set_xticks(np.arange(len(strategies)) + (workers - 1) * width / 2, strategies)
+    ax.set_ylabel("seconds computing (black line: wall time)")
+    ax.set_title("Who waits? Mandelbrot rows split three ways")
+    ax.legend()
+    _caption(ax, "Busy time per worker, sorted busiest first.")
+    return fig
+
+
+def measure_transfer(megabytes: Iterable[float], repeat: int = 3) -> pd.DataFrame:
+    """Time for a worker to sum an array sent by pickling vs one it maps from shared memory.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``megabytes``, ``method`` (``"pickled copy"`` or ``"shared memory"``),
+        ``seconds`` (best of ``repeat``, the whole round trip of one ``apply``).
+    """
+    rows = []
+    with watched_pool(1, "spawn", "multiprocessing") as pool:
+        pool.map(tasks.square, [0])
+        for mb in megabytes:
+            n = max(int(mb * 2**20 / 8), 1)
+            with shared_arrays.shared_arrays((n,), 1) as shared:
+                shared.arrays[0][:] = 1.0
+                array = shared.arrays[0].copy()
+                name = shared.names[0]
+                send = functools.partial(pool.pool.apply, tasks.array_sum, (array,))
+                share = functools.partial(pool.pool.apply, tasks.shared_array_sum, (name, (n,)))
+                pickled, mapped = _best_of(send, repeat), _best_of(share, repeat)
+            rows.append({"megabytes": mb, "method": "pickled copy", "seconds": pickled})
+            rows.append({"megabytes": mb, "method": "shared memory", "seconds": mapped})
+    return pd.DataFrame(rows)
+
+
+def plot_transfer(df: pd.DataFrame):
+    """Round-trip time against array size for both ways of getting data to a worker."""
+    fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+    for method, part in df.groupby("method", sort=False):
+        ax.loglog(part["megabytes"], part["seconds"], "o-", label=method)
+    ax.set_xlabel("array size (MiB)")
+    ax.set_ylabel("seconds for one task (best of repeats)")
+    ax.set_title("Sending an array to a worker vs sharing it")
+    ax.legend()
+    _caption(ax, "The worker sums the array; both include the task round trip.")
+    return fig
+
+
+def measure_serialisation(objects: dict[str, Any], repeat: int = 5) -> pd.DataFrame:
+    """Size and time of ``dumps`` + ``loads`` with ``pickle`` and with ``dill``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``object``, ``library``, ``bytes`` and ``seconds`` (best of ``repeat``),
+        or ``error`` where the library cannot serialise the object.
+    """
+    rows = []
+    for label, obj in objects.items():
+        for library in (pickle, dill):
+            try:
+                data = library.dumps(obj)
+            except Exception as exc:  # what cannot be serialised is the lesson
+                rows.append(
+                    {
+                        "object": label,
+                        "library": library.__name__,
+                        "bytes": None,
+                        "seconds": None,
+                        "error": f"{type(exc).__name__}: {exc}"[:90],
+                    }
+                )
+                continue
+            seconds = _best_of(functools.partial(_round_trip, library, obj), repeat)
+            rows.append({"object": label, "library": library.__name__, "bytes": len(data),
+                         "seconds": seconds, "error": ""})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def plot_serialisation(df: pd.DataFrame):
+    """Bars of dumps + loads time per object for pickle and dill (missing: cannot)."""
+    ok = df[df["seconds"].notna()]
+    table = ok.pivot(index="object", columns="library", values="seconds")
+    table = table.reindex([o for o in dict.fromkeys(df["object"]) if o in table.index])
+    fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+    table.mul(1e3).plot.barh(ax=ax, logx=True)
+    ax.set_xlabel("milliseconds for dumps + loads (log scale; no bar: cannot serialise)")
+    ax.set_ylabel("")
+    ax.set_title("pickle vs dill")
+    _caption(ax, "Best of repeats, in this process.")
+    return fig
+
+
+def _round_trip(library: Any, obj: Any) -> Any:
+    return library.loads(library.dumps(obj))
+
+
+def measure_pool_startup(workers: int, repeat: int = 3) -> pd.DataFrame:
+    """Seconds to start a ``spawn`` pool, run one tiny task per worker and shut down."""
+    rows = []
+    for library in ("multiprocessing", "multiprocess"):
+
+        def cycle(library: str = library) -> None:
+            with watched_pool(workers, "spawn", library) as pool:
+                pool.map(tasks.square, range(workers))
+
+        rows.append({"library": library, "workers": workers, "seconds": _best_of(cycle, repeat)})
+    return pd.DataFrame(rows)
+
+
+def run_script(source: str, timeout: float = 60.0) -> tuple[int | None, str]:
+    """Run ``source`` as a script in a fresh interpreter; kill it and its children on timeout.
+
+    Returns
+    -------
+    (int or None, str)
+        The exit code (``None`` if it had to be killed) and its combined output.
+    """
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    import psutil
+
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "script.py"
+        script.write_text(source)
+        process = psutil.Popen(
+            [sys.executable, str(script)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=folder,
+        )  # fmt: skip
+        try:
+            output, _ = process.communicate(timeout=timeout)
+            return process.returncode, output
+        except subprocess.TimeoutExpired:
+            for child in process.children(recursive=True):
+                child.kill()
+            process.kill()
+            output, _ = process.communicate()
+            return None, output
