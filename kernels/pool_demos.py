@@ -104,8 +104,8 @@ def measure_balance(
     Returns
     -------
     pandas.DataFrame
-        Columns ``strategy``, ``worker`` (0, 1, ... per strategy), ``busy_s`` (seconds
-        computing), ``wall_s`` (the whole map, best of ``repeat``).
+        Columns ``strategy``, ``worker`` (0, 1, ... per strategy), ``busy_s`` (CPU
+        seconds computing), ``wall_s`` (the whole map, best of ``repeat``).
     """
 
     def blocks(count: int) -> list[list[int]]:
@@ -151,7 +151,7 @@ def plot_balance(df: pd.DataFrame):
         wall = df[df.strategy == s]["wall_s"].iloc[0]
         ax.hlines(wall, i - width / 2, i + workers * width - width / 2, colors="k")
     ax.set_xticks(np.arange(len(strategies)) + (workers - 1) * width / 2, strategies)
-    ax.set_ylabel("seconds computing (black line: wall time)")
+    ax.set_ylabel("CPU seconds computing (black line: wall time)")
     ax.set_title("Who waits? Mandelbrot rows split three ways")
     ax.legend()
     _caption(ax, "Busy time per worker, sorted busiest first.")
