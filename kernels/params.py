@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -73,8 +74,49 @@ class ChoiceOption:
         return value
 
 
+@dataclass(frozen=True)
+class TextOption:
+    """A backend option whose value is free text of a given shape (e.g. an address).
+
+    Parameters
+    ----------
+    name : str
+        Keyword name used by :func:`kernels.run`.
+    default : str or None
+        Value used when the caller gives none.
+    pattern : str
+        Regular expression the whole value must match.
+    example : str
+        A valid value, quoted in the error message.
+    doc : str
+        One line describing the option.
+    """
+
+    name: str
+    default: str | None
+    pattern: str
+    example: str
+    doc: str
+
+    def validate(self, value: Any, owner: str) -> str | None:
+        """Return ``value`` (``None`` allowed) if it matches :attr:`pattern`, else raise."""
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise TypeError(
+                f"{owner}: {self.name} must be a str such as {self.example!r}, "
+                f"got {type(value).__name__} {value!r}"
+            )
+        if re.fullmatch(self.pattern, value) is None:
+            raise ValueError(f"{owner}: {self.name} must look like {self.example!r}, got {value!r}")
+        return value
+
+
+Option = ChoiceOption | TextOption
+
+
 def validate_values(
-    given: Mapping[str, Any], declared: Sequence[IntParam | ChoiceOption], owner: str
+    given: Mapping[str, Any], declared: Sequence[IntParam | Option], owner: str
 ) -> dict[str, Any]:
     """Fill defaults and validate ``given`` against ``declared``.
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import BackendUnavailableError
-from .params import ChoiceOption, IntParam, validate_values
+from .params import IntParam, Option, validate_values
 
 MAX_WORKERS = 512
 
@@ -77,7 +77,7 @@ class Backend:
         ``func(workers=..., **params, **options)`` returning the result.
     parallel : bool
         ``False`` for serial backends, which reject ``workers > 1``.
-    options : sequence of ChoiceOption
+    options : sequence of ChoiceOption or TextOption
         Backend-specific keyword options (e.g. the start method).
     requires : sequence of str
         Importable modules it needs; without them it is left out of :func:`backends`.
@@ -90,7 +90,7 @@ class Backend:
     problem: str
     func: Callable[..., Any]
     parallel: bool
-    options: Sequence[ChoiceOption] = ()
+    options: Sequence[Option] = ()
     requires: Sequence[str] = ()
     exact: bool = True
     available: Callable[[], str | None] | None = field(default=None, compare=False)
@@ -120,7 +120,7 @@ def register_backend(
     problem: str,
     *,
     parallel: bool,
-    options: Sequence[ChoiceOption] = (),
+    options: Sequence[Option] = (),
     requires: Sequence[str] = (),
     exact: bool = True,
     available: Callable[[], str | None] | None = None,
@@ -196,7 +196,7 @@ def split_params(
     problem: Problem, backend: Backend, given: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Validate ``given`` keywords; return (problem params, backend options) with defaults."""
-    declared: list[IntParam | ChoiceOption] = [*problem.params, *backend.options]
+    declared: list[IntParam | Option] = [*problem.params, *backend.options]
     owner = f"{problem.name}/{backend.name}"
     values = validate_values(given, declared, owner)
     params = {p.name: values[p.name] for p in problem.params}

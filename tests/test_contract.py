@@ -7,6 +7,7 @@ import pytest
 
 import kernels
 from kernels import sizes
+from kernels.params import ChoiceOption
 from kernels.registry import BACKENDS, PROBLEMS, get_backend
 
 PAIRS = [(p, b) for (p, b) in BACKENDS if b in kernels.backends(p)]
@@ -125,9 +126,12 @@ def test_absurd_size_refused_before_allocating(problem, backend):
     ("problem", "backend"), [(p, b) for (p, b) in PARALLEL if get_backend(p, b).options]
 )
 def test_bad_option(problem, backend):
-    option = get_backend(problem, backend).options[0]
-    with pytest.raises(ValueError, match=f"{option.name} must be one of .*got 'nope'"):
-        kernels.run(problem, backend, **{option.name: "nope"})
+    for option in get_backend(problem, backend).options:
+        allowed = "must be one of .*" if isinstance(option, ChoiceOption) else "must look like .*"
+        with pytest.raises(ValueError, match=f"{option.name} {allowed}got 'nope'"):
+            kernels.run(problem, backend, **{option.name: "nope"})
+        with pytest.raises((TypeError, ValueError), match=f"{option.name} must .*got (int )?3"):
+            kernels.run(problem, backend, **{option.name: 3})
 
 
 def test_unknown_names_list_the_valid_ones():

@@ -9,7 +9,11 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-CONDA_ONLY = {"python", "pip", "setuptools"}  # the interpreter and the tools to install us
+# The interpreter, the tools to install us, and the `dot` program (a system package
+# outside conda).
+CONDA_ONLY = {"python", "pip", "setuptools", "graphviz"}
+# The same Python package under another name on conda-forge.
+CONDA_NAMES = {"python-graphviz": "graphviz"}
 
 
 def split(spec: str) -> tuple[str, str]:
@@ -28,7 +32,9 @@ def pyproject_packages() -> dict[str, str]:
 def conda_packages() -> dict[str, str]:
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     specs = [d for d in env["dependencies"] if isinstance(d, str)]
-    return {name: b for name, b in map(split, specs) if name not in CONDA_ONLY}
+    return {
+        CONDA_NAMES.get(name, name): b for name, b in map(split, specs) if name not in CONDA_ONLY
+    }
 
 
 def test_same_packages_and_bounds():

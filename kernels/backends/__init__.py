@@ -6,8 +6,12 @@ from . import numpy_vectorised
 from . import threads
 from . import multiprocessing_pool
 from . import multiprocess_pool
+from . import dask_local
+from . import dask_distributed
 
 __all__ = [
+    "dask_distributed",
+    "dask_local",
     "multiprocess_pool",
     "multiprocessing_pool",
     "numpy_vectorised",

@@ -1,0 +1,102 @@
+"""The dask task graphs of the three problems, shared by both dask backends.
+
+* Mandelbrot and Monte Carlo reuse the plans of the pool backends
+  (:mod:`.plans`): one ``dask.delayed`` task per row set or chunk group.
+* :func:`mandelbrot_array` is the same image as a ``dask.array`` built block by block
+  (the chapter compares chunk sizes with it).
+* :func:`heat_array` runs the stencil with ``map_overlap``: every block is extended by
+  a halo of ``k`` rows from its neighbours and advanced ``k`` steps on its own, so the
+  blocks meet once every ``k`` steps instead of every step. The rows near a block's
+  edge go stale one row per step, and exactly those ``k`` rows are trimmed off
+  afterwards, so the result is bit for bit the serial one.
+"""
+
+from __future__ import annotations
+
+import math
+
+import dask
+import dask.array as da
+import numpy as np
+
+from ..problems import heat, mandelbrot
+from .plans import Plan
+
+# Steps each block advances between halo exchanges (the halo is this many rows deep).
+HALO_STEPS = 16
+
+
+def delayed_tasks(plan: Plan) -> list:
+    """One ``dask.delayed`` call per task of ``plan``, in task order (nothing runs yet)."""
+    func = dask.delayed(plan.func, pure=True)
+    return [func(task) for task in plan.tasks]
+
+
+def compute_plan(plan: Plan, **compute_kwargs) -> object:
+    """Run ``plan`` with :func:`dask.compute` (``scheduler=``, ``num_workers=`` ...)."""
+    return plan.combine(list(dask.compute(*delayed_tasks(plan), **compute_kwargs)))
+
+
+def mandelbrot_array(width: int, height: int, max_iter: int, chunk_rows: int) -> da.Array:
+    """The escape-count image as a lazy ``dask.array``, ``chunk_rows`` rows per block.
+
+    Each block is ``mandelbrot.rows_numpy`` of a range of row numbers; computing the
+    array gives exactly :func:`kernels.problems.mandelbrot.reference`.
+    """
+    rows = da.arange(height, chunks=chunk_rows)
+    return rows.map_blocks(
+        mandelbrot.rows_numpy,
+        width=width,
+        height=height,
+        max_iter=max_iter,
+        new_axis=1,
+        chunks=(rows.chunks[0], (width,)),
+        dtype=np.int32,
+        meta=np.empty((0, 0), dtype=np.int32),
+    )
+
+
+def advance(block: np.ndarray, steps: int) -> np.ndarray:
+    """Advance a block (with its halo rows) ``steps`` steps; its first and last rows stay.
+
+    Rows ``steps`` away from either end are exact afterwards; nearer ones are stale
+    unless they are the grid's own fixed boundary rows (which never change).
+    """
+    src = block.copy()
+    dst = block.copy()
+    for _ in range(steps):
+        heat.step_rows(src, dst, 1, block.shape[0] - 1)
+        src, dst = dst, src
+    return src
+
+
+def heat_array(n: int, steps: int, blocks: int, halo_steps: int = HALO_STEPS) -> da.Array:
+    """The heat field after ``steps`` steps as a lazy ``dask.array`` of ``blocks`` row blocks.
+
+    Parameters
+    ----------
+    n, steps : int
+        The problem's parameters.
+    blocks : int
+        Row blocks (the parallelism); each is ``ceil(n / blocks)`` rows.
+    halo_steps : int
+        Steps between exchanges, and the halo depth in rows. ``1`` exchanges every
+        step (the most communication, no redundant work); larger values trade
+        recomputed halo rows for fewer exchanges.
+    """
+    u = da.from_array(heat.initial(n), chunks=(math.ceil(n / max(1, blocks)), n))
+    done = 0
+    while done < steps:
+        k = min(halo_steps, steps - done)
+        # boundary="none": the top and bottom blocks get no padding, so the grid's own
+        # fixed rows are their first/last rows, which advance() never updates.
+        u = u.map_overlap(
+            advance,
+            depth={0: k, 1: 0},
+            boundary="none",
+            steps=k,
+            dtype=np.float64,
+            meta=np.empty((0, 0)),
+        )
+        done += k
+    return u
