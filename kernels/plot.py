@@ -12,6 +12,16 @@ from .laws import amdahl_speedup, fit_serial_fraction, gustafson_speedup
 from .sysinfo import machine_summary
 
 
+def measured_on() -> str:
+    """``"Measured <today> on <this machine>."``: the last words of every figure caption."""
+    return f"Measured {datetime.date.today():%Y-%m-%d} on {machine_summary()}."
+
+
+def footnote(fig, what: str) -> None:
+    """Write ``what`` and :func:`measured_on` under ``fig`` in small print."""
+    fig.text(0.01, -0.02, f"{what} {measured_on()}", fontsize=8, ha="left", va="top", wrap=True)
+
+
 def caption(df: pd.DataFrame) -> str:
     """Where and on what the measurement in ``df`` was made, for a static page."""
     problem = ", ".join(sorted(set(df["problem"]))) if len(df) else "?"
@@ -21,7 +31,7 @@ def caption(df: pd.DataFrame) -> str:
     scaling = df["scaling"].iloc[0] if len(df) else "strong"
     return (
         f"{problem} ({shown}; {scaling} scaling), median of {repeats} after a warm-up. "
-        f"Measured {datetime.date.today():%Y-%m-%d} on {machine_summary()}."
+        + measured_on()
     )
 
 

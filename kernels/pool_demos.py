@@ -7,7 +7,6 @@ pool is started once and reused in real programs) and always shut down.
 
 from __future__ import annotations
 
-import datetime
 import functools
 import itertools
 import math
@@ -24,8 +23,8 @@ import pandas as pd
 from . import tasks
 from .backends import shared_arrays
 from .backends.watched_pool import watched_pool
+from .plot import footnote
 from .problems import mandelbrot
-from .sysinfo import machine_summary
 
 
 def _best_of(func, repeat: int) -> float:
@@ -35,13 +34,6 @@ def _best_of(func, repeat: int) -> float:
         func()
         times.append(time.perf_counter() - start)
     return min(times)
-
-
-def _caption(ax, what: str) -> None:
-    ax.figure.text(
-        0.01, -0.02, f"{what} Measured {datetime.date.today():%Y-%m-%d} on {machine_summary()}.",
-        fontsize=8, ha="left", va="top", wrap=True,
-    )  # fmt: skip
 
 
 def measure_chunksize(
@@ -88,7 +80,7 @@ def plot_chunksize(df: pd.DataFrame):
     n_tasks = int(df["messages"].iloc[0] * df["size"].iloc[0])
     ax.set_title(f"Pool.map of {n_tasks:,} tiny tasks")
     ax.legend()
-    _caption(ax, "Each message costs a pickle, a pipe write and a wake-up.")
+    footnote(fig, "Each message costs a pickle, a pipe write and a wake-up.")
     return fig
 
 
@@ -154,7 +146,7 @@ def plot_balance(df: pd.DataFrame):
     ax.set_ylabel("CPU seconds computing (black line: wall time)")
     ax.set_title("Who waits? Mandelbrot rows split three ways")
     ax.legend()
-    _caption(ax, "Busy time per worker, sorted busiest first.")
+    footnote(fig, "Busy time per worker, sorted busiest first.")
     return fig
 
 
@@ -193,7 +185,7 @@ def plot_transfer(df: pd.DataFrame):
     ax.set_ylabel("seconds for one task (best of repeats)")
     ax.set_title("Sending an array to a worker vs sharing it")
     ax.legend()
-    _caption(ax, "The worker sums the array; both include the task round trip.")
+    footnote(fig, "The worker sums the array; both include the task round trip.")
     return fig
 
 
@@ -238,7 +230,7 @@ def plot_serialisation(df: pd.DataFrame):
     ax.set_xlabel("milliseconds for dumps + loads (log scale; no bar: cannot serialise)")
     ax.set_ylabel("")
     ax.set_title("pickle vs dill")
-    _caption(ax, "Best of repeats, in this process.")
+    footnote(fig, "Best of repeats, in this process.")
     return fig
 
 

@@ -48,6 +48,9 @@ FIGURES = {
     "01_foundations": 6,  # problems, GIL, laws, rows, strong and weak scaling
     "02_multiprocessing": 6,  # chunksize, balance, transfer, a speedup per problem
     "03_multiprocess": 3,  # serialisation cost, two speedups
+    # chunk sizes, dataframe, schedulers, task overhead, two speedups (+ two task graphs
+    # where Graphviz is installed)
+    "04_dask": 6,
 }
 
 

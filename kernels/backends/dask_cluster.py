@@ -45,13 +45,12 @@ ADDRESS = TextOption(
 # How long to try to reach a scheduler named by address before giving up.
 CONNECT_TIMEOUT = "10s"
 
-# The worker environment distributed's nanny sets. Its MALLOC_TRIM_THRESHOLD_=65536 makes
-# glibc hand every freed temporary array back to the OS at once, and the page faults of
-# getting it back cost NumPy code that allocates in a loop up to 7x (measured on the
-# Mandelbrot kernel); we leave glibc's default. One thread per worker for BLAS stays.
-WORKER_ENVIRONMENT = {
-    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
-}
+# distributed's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which makes glibc
+# hand every freed temporary array back to the OS at once; the page faults of getting it
+# back cost NumPy code that allocates in a loop up to 7x (measured on the Mandelbrot
+# kernel). Our clusters leave glibc's default unless asked. One BLAS thread per worker
+# (the nanny's OMP_NUM_THREADS=1) stays.
+MALLOC_TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 
 
 def scheduler_address(address: str | None = None) -> str | None:
@@ -73,6 +72,7 @@ def restored_environment() -> Iterator[None]:
     process started later (e.g. a ``multiprocessing`` pool) would inherit them.
     """
     saved = dict(os.environ)
+    os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)  # left by a nanny of an earlier cluster
     try:
         yield
     finally:
@@ -82,7 +82,7 @@ def restored_environment() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def local_cluster(workers: int, *, dashboard: bool = False):
+def local_cluster(workers: int, *, dashboard: bool = False, trim_memory: bool = False):
     """A ``LocalCluster`` of ``workers`` single-threaded worker processes, closed on exit.
 
     Parameters
@@ -92,12 +92,16 @@ def local_cluster(workers: int, *, dashboard: bool = False):
     dashboard : bool
         Serve the dashboard on a free port of 127.0.0.1 (``client.dashboard_link``);
         needs ``bokeh``.
+    trim_memory : bool
+        Start the workers with distributed's ``MALLOC_TRIM_THRESHOLD_=65536`` (memory
+        goes back to the OS sooner, NumPy temporaries cost page faults) instead of
+        glibc's default.
     """
     from distributed import LocalCluster
 
     with (
         restored_environment(),
-        dask.config.set(WORKER_ENVIRONMENT),
+        dask.config.set({MALLOC_TRIM: 65536 if trim_memory else None}),
         LocalCluster(
             n_workers=workers,
             threads_per_worker=1,

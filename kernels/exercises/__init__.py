@@ -7,6 +7,7 @@ per chapter; all checkers are importable from here.
 """
 
 from ._core import CheckResult
+from .dask import check_fare_by_zone, check_halo_step, check_sum_of_squares_graph
 from .foundations import check_amdahl, check_balanced_rows, check_gustafson, check_timer
 from .multiprocess import check_closure_map, check_needs_dill, check_seed_sweep
 from .processes import check_chunksize, check_parallel_loop, check_spawn_fix
@@ -17,10 +18,13 @@ __all__ = [
     "check_balanced_rows",
     "check_chunksize",
     "check_closure_map",
+    "check_fare_by_zone",
     "check_gustafson",
+    "check_halo_step",
     "check_needs_dill",
     "check_parallel_loop",
     "check_seed_sweep",
     "check_spawn_fix",
+    "check_sum_of_squares_graph",
     "check_timer",
 ]
