@@ -25,6 +25,7 @@ import pandas as pd
 from . import tasks
 from .backends.dask_cluster import local_cluster
 from .backends.dask_graphs import heat_array, mandelbrot_array
+from .bench import best_of
 from .plot import footnote
 from .pool_demos import run_script
 
@@ -91,15 +92,6 @@ def task_graph_picture(obj: Any, rankdir: str = "TB"):
 # --- chunk sizes -------------------------------------------------------------------------
 
 
-def _best_of(func, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def measure_mandelbrot_chunks(
     width: int, height: int, max_iter: int, chunk_rows: Iterable[int], workers: int = 2,
     repeat: int = 3,
@@ -116,7 +108,7 @@ def measure_mandelbrot_chunks(
         image = mandelbrot_array(width, height, max_iter, size)
         run = lambda image=image: image.compute(scheduler="threads", num_workers=workers)  # noqa: E731
         rows.append({"chunk_rows": size, "chunks": image.numblocks[0],
-                     "seconds": _best_of(run, repeat)})  # fmt: skip
+                     "seconds": best_of(run, repeat)})  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -138,7 +130,7 @@ def measure_heat_chunks(
             run = lambda field=field: field.compute(scheduler="threads", num_workers=workers)  # noqa: E731
             rows.append({"blocks": count, "halo_steps": halo,
                          "tasks": len(field.__dask_graph__()),
-                         "seconds": _best_of(run, repeat)})  # fmt: skip
+                         "seconds": best_of(run, repeat)})  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -189,7 +181,7 @@ def measure_task_overhead(
             dask.compute(*_tiny_graph(small), **kwargs)  # warm-up: pools, imports, caches
             for count in (small, large):
                 graph = _tiny_graph(count)
-                times[count] = _best_of(lambda g=graph: dask.compute(*g, **kwargs), repeat)
+                times[count] = best_of(lambda g=graph: dask.compute(*g, **kwargs), repeat)
         per_task = (times[large] - times[small]) / (large - small)
         rows.append({"scheduler": scheduler, "per_task_us": per_task * 1e6,
                      "fixed_s": max(times[small] - small * per_task, 0.0),
@@ -269,7 +261,7 @@ def measure_schedulers(
             run = functools.partial(
                 api.run, problem, backend, workers, kernel=kernel, **options, **params
             )
-            seconds = _best_of(run, repeat)
+            seconds = best_of(run, repeat)
             rows.append({"kernel": kernel, "scheduler": scheduler, "seconds": seconds})
     return pd.DataFrame(rows)
 

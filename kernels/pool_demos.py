@@ -23,17 +23,10 @@ import pandas as pd
 from . import tasks
 from .backends import shared_arrays
 from .backends.watched_pool import watched_pool
+from .bench import best_of
 from .plot import footnote
 from .problems import mandelbrot
-
-
-def _best_of(func, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
+from .process_trees import stop_process_trees
 
 
 def measure_chunksize(
@@ -63,7 +56,7 @@ def measure_chunksize(
 
             rows.append({
                 "chunksize": chunksize, "size": size,
-                "messages": math.ceil(n_tasks / size), "seconds": _best_of(run, repeat),
+                "messages": math.ceil(n_tasks / size), "seconds": best_of(run, repeat),
             })  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -170,7 +163,7 @@ def measure_transfer(megabytes: Iterable[float], repeat: int = 3) -> pd.DataFram
                 name = shared.names[0]
                 send = functools.partial(pool.pool.apply, tasks.array_sum, (array,))
                 share = functools.partial(pool.pool.apply, tasks.shared_array_sum, (name, (n,)))
-                pickled, mapped = _best_of(send, repeat), _best_of(share, repeat)
+                pickled, mapped = best_of(send, repeat), best_of(share, repeat)
             rows.append({"megabytes": mb, "method": "pickled copy", "seconds": pickled})
             rows.append({"megabytes": mb, "method": "shared memory", "seconds": mapped})
     return pd.DataFrame(rows)
@@ -214,7 +207,7 @@ def measure_serialisation(objects: dict[str, Any], repeat: int = 5) -> pd.DataFr
                     }
                 )
                 continue
-            seconds = _best_of(functools.partial(_round_trip, library, obj), repeat)
+            seconds = best_of(functools.partial(_round_trip, library, obj), repeat)
             rows.append({"object": label, "library": library.__name__, "bytes": len(data),
                          "seconds": seconds, "error": ""})  # fmt: skip
     return pd.DataFrame(rows)
@@ -247,7 +240,7 @@ def measure_pool_startup(workers: int, repeat: int = 3) -> pd.DataFrame:
             with watched_pool(workers, "spawn", library) as pool:
                 pool.map(tasks.square, range(workers))
 
-        rows.append({"library": library, "workers": workers, "seconds": _best_of(cycle, repeat)})
+        rows.append({"library": library, "workers": workers, "seconds": best_of(cycle, repeat)})
     return pd.DataFrame(rows)
 
 
@@ -277,8 +270,6 @@ def run_script(source: str, timeout: float = 60.0) -> tuple[int | None, str]:
             output, _ = process.communicate(timeout=timeout)
             return process.returncode, output
         except subprocess.TimeoutExpired:
-            for child in process.children(recursive=True):
-                child.kill()
-            process.kill()
+            stop_process_trees([process], grace=1.0)
             output, _ = process.communicate()
             return None, output

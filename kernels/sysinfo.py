@@ -141,6 +141,14 @@ def gil_status() -> str:
     return "enabled" if check() else "disabled (free-threaded)"
 
 
+def graphviz_status() -> str:
+    """Whether Graphviz's ``dot`` (which draws dask's task graphs) is installed, and which."""
+    dot = shutil.which("dot")
+    if dot is None:
+        return "not installed: task graphs are listed as text (apt/brew/conda install graphviz)"
+    return _first_line([dot, "-V"]) or dot
+
+
 def info() -> dict[str, object]:
     """Everything ``python -m kernels info`` prints, as a dict."""
     from . import api, sizes
@@ -157,6 +165,7 @@ def info() -> dict[str, object]:
         "libraries": library_versions(),
         "mpiexec": mpi_status(),
         "c_openmp": openmp_status(),
+        "graphviz": graphviz_status(),
         "gpu": gpu_status(),
         "sizes": sizes.size_name() + " (KERNELS_QUICK=1 selects quick sizes)",
         "backends": {p: api.backends(p) for p in api.problems()},

@@ -87,7 +87,7 @@ def run_cli(*args):
 def test_cli_info_reports_the_machine():
     out = run_cli("info")
     assert out.returncode == 0, out.stderr
-    for key in ("cpu", "cores", "python", "mpiexec", "c_openmp", "gpu", "backends"):
+    for key in ("cpu", "cores", "python", "mpiexec", "c_openmp", "graphviz", "gpu", "backends"):
         assert key in out.stdout
     assert "mpiexec    not found" not in out.stdout  # the mpi extra is part of every install
 

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dask
-import psutil
 
 from ..errors import WorkerDiedError
 from ..params import TextOption
+from ..process_trees import stop_process_trees
 
 ADDRESS = TextOption(
     "address",
@@ -197,25 +197,6 @@ def _wait_for(condition, timeout: float, what: str, processes: list[subprocess.P
         time.sleep(0.1)
 
 
-def _stop(processes: list[subprocess.Popen], timeout: float = 10.0) -> None:
-    """Terminate each process and its children; kill what is still there after timeout."""
-    tree = []
-    for process in processes:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            parent = psutil.Process(process.pid)
-            tree += [parent, *parent.children(recursive=True)]
-    for proc in tree:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            proc.terminate()
-    _, alive = psutil.wait_procs(tree, timeout=timeout)
-    for proc in alive:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            proc.kill()
-    psutil.wait_procs(alive, timeout=timeout)
-    for process in processes:
-        process.wait()
-
-
 @contextlib.contextmanager
 def command_line_cluster(workers: int = 2, timeout: float = 60.0) -> Iterator[CommandLineCluster]:
     """Start ``dask scheduler`` and ``workers`` × ``dask worker`` on 127.0.0.1; stop them after.
@@ -265,7 +246,7 @@ def command_line_cluster(workers: int = 2, timeout: float = 60.0) -> Iterator[Co
                 logs,
             )
         finally:
-            _stop(started[1:])  # workers first, so the scheduler sees them leave
-            _stop(started[:1])
+            stop_process_trees(started[1:])  # workers first: the scheduler sees them go
+            stop_process_trees(started[:1])
             for out in files:
                 out.close()

@@ -55,5 +55,5 @@ def monte_carlo_pi_dask(workers: int, samples: int, seed: int, scheduler: str, k
 
 @register_backend("dask", "heat", parallel=True, options=[SCHEDULER], requires=REQUIRES)
 def heat_dask(workers: int, n: int, steps: int, scheduler: str) -> np.ndarray:
-    """``map_overlap`` over one row block per worker, exchanging 16-row halos every 16 steps."""
+    """``map_overlap`` over one row block per worker; deep halos, exchanged every k steps."""
     return heat_array(n, steps, workers).compute(**_compute_kwargs(workers, scheduler))
