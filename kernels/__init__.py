@@ -17,7 +17,13 @@ Examples
 """
 
 from .api import backends, check_memory, problems, reference, run
-from .errors import BackendUnavailableError, KernelsError, ProblemTooLargeError, WorkerDiedError
+from .errors import (
+    BackendUnavailableError,
+    KernelsError,
+    ProblemTooLargeError,
+    RankFailedError,
+    WorkerDiedError,
+)
 
 __version__ = "0.1.0"
 
@@ -25,6 +31,7 @@ __all__ = [
     "BackendUnavailableError",
     "KernelsError",
     "ProblemTooLargeError",
+    "RankFailedError",
     "WorkerDiedError",
     "backends",
     "check_memory",

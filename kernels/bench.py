@@ -162,10 +162,11 @@ def measure(
                 progress(done, len(points), label)
     finally:
         bar.close()
-    return _add_speedups(pd.DataFrame(rows))[COLUMNS]
+    return add_speedups(pd.DataFrame(rows))[COLUMNS]
 
 
-def _add_speedups(df: pd.DataFrame) -> pd.DataFrame:
+def add_speedups(df: pd.DataFrame) -> pd.DataFrame:
+    """Add the speedup and efficiency columns to rows of ``median_s`` per backend/workers."""
     df = df.copy()
     serial = df.loc[df["workers"] == 1, "median_s"]
     baseline = serial.min() if not serial.empty else np.nan

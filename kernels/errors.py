@@ -15,3 +15,7 @@ class ProblemTooLargeError(KernelsError, ValueError):
 
 class WorkerDiedError(KernelsError, RuntimeError):
     """A worker process died (killed, crashed, or unable to load its task)."""
+
+
+class RankFailedError(KernelsError, RuntimeError):
+    """An MPI rank raised an error (or ``mpiexec`` failed); every rank has been stopped."""

@@ -8,10 +8,12 @@ from . import multiprocessing_pool
 from . import multiprocess_pool
 from . import dask_local
 from . import dask_distributed
+from . import mpi
 
 __all__ = [
     "dask_distributed",
     "dask_local",
+    "mpi",
     "multiprocess_pool",
     "multiprocessing_pool",
     "numpy_vectorised",

@@ -1,0 +1,93 @@
+"""The mpi backend and launcher with a real mpiexec: results, failures, timeouts, cleanup."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import kernels
+from kernels import mpi_launch, sizes, sysinfo
+from kernels.registry import PROBLEMS
+
+
+@pytest.mark.parametrize("ranks", [1, 2, 4])
+@pytest.mark.parametrize("problem", kernels.problems())
+def test_mpi_backend_equals_the_reference(problem, ranks):
+    params = sizes.params(problem, "test")
+    result = kernels.run(problem, "mpi", workers=ranks, **params)
+    expected = kernels.reference(problem, **params)
+    assert PROBLEMS[problem].compare(result, expected, params, True) is None
+
+
+def test_launch_reports_compute_time_inside_the_ranks():
+    run = mpi_launch.launch("heat", 2, n=40, steps=30)
+    np.testing.assert_array_equal(run.result, kernels.reference("heat", n=40, steps=30))
+    assert run.ranks == 2
+    assert 0 < run.compute_s < run.wall_s
+    assert run.startup_s == pytest.approx(run.wall_s - run.compute_s)
+
+
+def test_a_failing_rank_fails_the_call_with_its_message():
+    with pytest.raises(kernels.RankFailedError, match=r"MPI rank 1 of 3: ValueError: rank 1 was"):
+        mpi_launch.launch("misbehave", 3, fail_rank=1, timeout=300)
+
+
+def test_a_stuck_rank_is_stopped_at_the_timeout_with_all_the_others():
+    # The conftest fixture checks that mpiexec, its proxy and every rank are gone after.
+    with pytest.raises(kernels.RankFailedError, match="did not finish within 3 s"):
+        mpi_launch.launch("misbehave", 2, stuck_rank=1, timeout=3)
+
+
+def test_misbehave_program_completes_when_told_nothing():
+    assert mpi_launch.launch("misbehave", 2).result == 2
+
+
+def test_without_mpiexec_the_backend_is_left_out_and_says_how_to_install(monkeypatch):
+    monkeypatch.setattr(sysinfo, "find_mpiexec", lambda: None)
+    monkeypatch.setattr(mpi_launch, "find_mpiexec", lambda: None)
+    assert "mpi" not in kernels.backends("heat")
+    with pytest.raises(kernels.BackendUnavailableError, match="pip install mpich mpi4py"):
+        kernels.run("heat", "mpi", workers=2)
+    assert "pip install mpich mpi4py" in sysinfo.mpi_status()
+
+
+def test_bad_rank_counts_are_refused():
+    with pytest.raises(ValueError, match="ranks must be an int >= 1, got 0"):
+        mpi_launch.launch("heat", 0, n=5, steps=1)
+
+
+def test_run_script_labels_each_line_with_its_rank(tmp_path):
+    script = tmp_path / "hello.py"
+    script.write_text(
+        "from mpi4py import MPI\n"
+        "comm = MPI.COMM_WORLD\n"
+        "print(f'hello from {comm.rank} of {comm.size}')\n"
+    )
+    output = mpi_launch.sorted_by_rank(mpi_launch.run_script(script, 3))
+    assert output.splitlines() == [f"[{r}] hello from {r} of 3" for r in range(3)]
+
+
+def test_run_script_raises_with_the_output_of_a_failing_script(tmp_path):
+    script = tmp_path / "broken.py"
+    script.write_text("from mpi4py import MPI\nif MPI.COMM_WORLD.rank == 1:\n    1 / 0\n"
+                      "MPI.COMM_WORLD.Barrier()\n")  # fmt: skip
+    with pytest.raises(kernels.RankFailedError, match="(?s)broken.py failed on 2 ranks.*Zero"):
+        mpi_launch.run_script(script, 2, timeout=120)
+
+
+def test_run_function_sends_a_closure_to_every_rank():
+    factor = 10
+
+    def scaled_rank(comm, offset):
+        return comm.rank * factor + offset
+
+    assert mpi_launch.run_function(scaled_rank, 3, 1) == [1, 11, 21]
+
+
+def test_measure_separates_compute_from_start_up():
+    df = mpi_launch.measure("monte_carlo_pi", [1, 2], repeat=1, samples=200_000, seed=3)
+    assert df["workers"].tolist() == [1, 2]
+    assert (df["median_s"] > 0).all() and (df["startup_s"] > 0).all()
+    assert (df["wall_s"] > df["median_s"]).all()
+    assert df["self_speedup"].iloc[0] == 1.0
+    assert df["checksum"].nunique() == 1  # the same estimate on 1 and 2 ranks
