@@ -89,7 +89,7 @@ def _execute(command: list[str], timeout: float) -> subprocess.CompletedProcess:
         raise RankFailedError(
             f"`{' '.join(command[:3])} ...` did not finish within {timeout:g} s and was "
             "stopped, with every rank. A deadlock (every rank waiting in a blocking "
-            "send or receive) looks exactly like this.\n" + _tail(stdout, stderr)
+            "send or receive) looks exactly like this.\n" + _tail(stdout, "")
         ) from None
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
@@ -172,16 +172,20 @@ def measure(problem: str, ranks: list[int], repeat: int = 3, **params: Any):
 
 
 def run_script(
-    script: str | Path, ranks: int, *args: str, timeout: float = 120.0, check: bool = True
-) -> str:
+    script: str | Path, ranks: int, *args: str, timeout: float = 120.0, check: bool = True,
+    futures: bool = False,
+) -> str:  # fmt: skip
     """Run ``script args`` with ``python -m mpi4py`` on ``ranks`` ranks; return the output.
 
     Each line is prefixed by the rank that printed it (``[0] ...``). ``-m mpi4py`` makes
     an uncaught exception on any rank abort all of them instead of leaving the others
     waiting. With ``check`` a failure raises :class:`RankFailedError` with the output.
+    With ``futures`` the script runs under ``-m mpi4py.futures``: rank 0 runs it and the
+    other ranks serve its ``MPIPoolExecutor``.
     """
+    runner = "mpi4py.futures" if futures else "mpi4py"
     labelled = "kernels.mpi_programs.labelled"
-    command = _command(ranks, [sys.executable, "-m", "mpi4py", "-m", labelled, str(script), *args])
+    command = _command(ranks, [sys.executable, "-m", runner, "-m", labelled, str(script), *args])
     completed = _execute(command, timeout)
     output = _tail(completed.stdout, completed.stderr, lines=10_000)
     if check and completed.returncode != 0:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from checker_cases import assert_checker_contract, case_id
 
 import kernels
-from kernels import mpi_launch, sizes, sysinfo
+from kernels import exercises, mpi_launch, sizes, sysinfo
 from kernels.registry import PROBLEMS
 
 
@@ -91,3 +92,85 @@ def test_measure_separates_compute_from_start_up():
     assert (df["wall_s"] > df["median_s"]).all()
     assert df["self_speedup"].iloc[0] == 1.0
     assert df["checksum"].nunique() == 1  # the same estimate on 1 and 2 ranks
+
+
+def from_notebook(func):
+    """Make ``func`` travel by value, as a function defined in a notebook cell does.
+
+    (This test module is not importable on the ranks; ``__main__`` functions are sent
+    whole by dill.)
+    """
+    func.__module__ = "__main__"
+    return func
+
+
+@from_notebook
+def swap(comm, n):
+    partner = comm.rank ^ 1
+    theirs = np.empty(n)
+    comm.Sendrecv(np.full(n, float(comm.rank)), dest=partner, recvbuf=theirs, source=partner)
+    return theirs
+
+
+@from_notebook
+def swap_deadlocks(comm, n):
+    partner = comm.rank ^ 1
+    theirs = np.empty(n)
+    comm.Send(np.full(n, float(comm.rank)), dest=partner)
+    comm.Recv(theirs, source=partner)
+    return theirs
+
+
+@from_notebook
+def gather_rows(comm, width):
+    from mpi4py import MPI  # noqa: F401  (what a learner's cell would have imported)
+
+    mine = np.full((comm.rank + 1, width), float(comm.rank))
+    counts = [(r + 1) * width for r in range(comm.size)]
+    out = np.empty(sum(counts)) if comm.rank == 0 else None
+    comm.Gatherv(mine.ravel(), (out, counts) if comm.rank == 0 else None, root=0)
+    return out.reshape(-1, width) if comm.rank == 0 else None
+
+
+@from_notebook
+def gather_rows_with_a_loop(comm, width):
+    mine = np.full((comm.rank + 1, width), float(comm.rank))
+    rows = comm.gather(mine, root=0)  # pickled objects, one per rank
+    return np.concatenate(rows) if comm.rank == 0 else None
+
+
+@from_notebook
+def pi_allreduce(comm, samples, seed):
+    from kernels.problems import monte_carlo_pi as mc
+
+    chunks = range(comm.rank, mc.n_chunks(samples), comm.size)
+    return mc.estimate(comm.allreduce(mc.hits_numpy(chunks, samples, seed)), samples)
+
+
+@from_notebook
+def pi_on_rank_zero_only(comm, samples, seed):
+    value = pi_allreduce(comm, samples, seed)
+    return value if comm.rank == 0 else None
+
+
+@pytest.fixture
+def quick_deadlock_detection(monkeypatch):
+    from kernels.exercises import mpi as mpi_exercises
+
+    monkeypatch.setattr(mpi_exercises, "SWAP_TIMEOUT", 5.0)
+
+
+CASES = [
+    (exercises.check_swap, swap, [swap_deadlocks, from_notebook(lambda comm, n: np.zeros(n))]),
+    (exercises.check_gatherv, gather_rows, [gather_rows_with_a_loop]),
+    (exercises.check_allreduce_pi, pi_allreduce, [pi_on_rank_zero_only]),
+]
+
+
+@pytest.mark.parametrize(("check", "right", "wrongs"), CASES, ids=case_id)
+def test_checkers_pass_right_and_fail_wrong_answers(check, right, wrongs, quick_deadlock_detection):
+    assert_checker_contract(check, right, wrongs)
+
+
+def test_swap_checker_names_the_deadlock(quick_deadlock_detection):
+    assert "a deadlock" in exercises.check_swap(swap_deadlocks).message

@@ -9,16 +9,19 @@ per chapter; all checkers are importable from here.
 from ._core import CheckResult
 from .dask import check_fare_by_zone, check_halo_step, check_sum_of_squares_graph
 from .foundations import check_amdahl, check_balanced_rows, check_gustafson, check_timer
+from .mpi import check_allreduce_pi, check_gatherv, check_swap
 from .multiprocess import check_closure_map, check_needs_dill, check_seed_sweep
 from .processes import check_chunksize, check_parallel_loop, check_spawn_fix
 
 __all__ = [
     "CheckResult",
+    "check_allreduce_pi",
     "check_amdahl",
     "check_balanced_rows",
     "check_chunksize",
     "check_closure_map",
     "check_fare_by_zone",
+    "check_gatherv",
     "check_gustafson",
     "check_halo_step",
     "check_needs_dill",
@@ -26,5 +29,6 @@ __all__ = [
     "check_seed_sweep",
     "check_spawn_fix",
     "check_sum_of_squares_graph",
+    "check_swap",
     "check_timer",
 ]
