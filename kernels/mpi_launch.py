@@ -87,7 +87,8 @@ def _execute(command: list[str], timeout: float) -> subprocess.CompletedProcess:
         stop_process_trees([process], grace=2.0)
         stdout, stderr = process.communicate()
         raise RankFailedError(
-            f"`{' '.join(command[:3])} ...` did not finish within {timeout:g} s and was "
+            f"`{Path(command[0]).name} {' '.join(command[1:3])} ...` did not finish within "
+            f"{timeout:g} s and was "
             "stopped, with every rank. A deadlock (every rank waiting in a blocking "
             "send or receive) looks exactly like this.\n" + _tail(stdout, "")
         ) from None

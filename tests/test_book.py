@@ -51,6 +51,7 @@ FIGURES = {
     # chunk sizes, dataframe, schedulers, task overhead, two speedups (+ two task graphs
     # where Graphviz is installed)
     "04_dask": 6,
+    "05_mpi4py": 3,  # ping-pong, two speedups
 }
 
 
