@@ -52,6 +52,7 @@ FIGURES = {
     # where Graphviz is installed)
     "04_dask": 6,
     "05_mpi4py": 3,  # ping-pong, two speedups
+    "09_asyncio": 2,  # requests per second, NumPy threads speedup
 }
 
 

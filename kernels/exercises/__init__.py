@@ -7,6 +7,7 @@ per chapter; all checkers are importable from here.
 """
 
 from ._core import CheckResult
+from .asynchronous import check_race_fixed, check_semaphore, check_timeout
 from .dask import check_fare_by_zone, check_halo_step, check_sum_of_squares_graph
 from .foundations import check_amdahl, check_balanced_rows, check_gustafson, check_timer
 from .mpi import check_allreduce_pi, check_gatherv, check_swap
@@ -26,9 +27,12 @@ __all__ = [
     "check_halo_step",
     "check_needs_dill",
     "check_parallel_loop",
+    "check_race_fixed",
     "check_seed_sweep",
+    "check_semaphore",
     "check_spawn_fix",
     "check_sum_of_squares_graph",
     "check_swap",
+    "check_timeout",
     "check_timer",
 ]
