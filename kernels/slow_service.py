@@ -1,7 +1,7 @@
 """A real HTTP service on 127.0.0.1 with latency and failures on demand, for the asyncio chapter.
 
-:func:`local_service` starts it in a background thread (its own event loop, an
-:mod:`aiohttp` server on a free port) and stops it, thread joined, when the block ends.
+:func:`local_service` starts it in a separate process (an :mod:`aiohttp` server on a
+free port) and stops it, process joined, when the block ends.
 
 Endpoints (all answer JSON):
 
@@ -19,14 +19,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
+import multiprocessing
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import httpx
 from aiohttp import web
 
-# How long stopping may take before the service is declared stuck.
+# Seconds the service may take to start (a fresh interpreter importing aiohttp), and to
+# stop before it is killed.
+START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 
 
@@ -97,24 +100,44 @@ def _app(state: _State) -> web.Application:
 
 @dataclass
 class Service:
-    """A running :func:`local_service`: its ``url`` and live ``stats()``."""
+    """A running :func:`local_service`: its ``url``, and its counters over HTTP."""
 
     url: str
-    _state: _State
 
     def stats(self) -> dict:
         """Requests served and the most in progress at once, since the last reset."""
-        return self._state.as_dict()
+        return httpx.get(f"{self.url}/stats", trust_env=False).json()
 
     def reset(self) -> None:
         """Clear the counters."""
-        self._state.served = self._state.most_in_progress = 0
-        self._state.attempts.clear()
+        httpx.post(f"{self.url}/stats/reset", trust_env=False).raise_for_status()
+
+
+def _serve(latency: float, pipe) -> None:
+    """The service process: serve until the parent says stop (or goes away)."""
+
+    async def main() -> None:
+        # Requests still waiting at the end (a 30 s delay whose client gave up) are
+        # cancelled after a short grace instead of holding the shutdown.
+        runner = web.AppRunner(_app(_State(latency)), handle_signals=False, access_log=None,
+                               shutdown_timeout=0.5)  # fmt: skip
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        pipe.send(runner.addresses[0][1])  # the free port the OS chose
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_reader(pipe.fileno(), stop.set)
+        await stop.wait()  # a message or the pipe closing: either way, stop
+        await runner.cleanup()
+
+    asyncio.run(main())
 
 
 @contextlib.contextmanager
 def local_service(latency: float = 0.1) -> Iterator[Service]:
     """Serve the endpoints above on ``http://127.0.0.1:<free port>`` until the block ends.
+
+    The service is a separate process (as a real one would be), so it does not share a
+    GIL with the client being measured. It is stopped and joined when the block ends.
 
     Parameters
     ----------
@@ -128,42 +151,24 @@ def local_service(latency: float = 0.1) -> Iterator[Service]:
     ...     httpx.get(f"{service.url}/item/3").json()
     {'item': 3}
     """
-    if not 0 <= latency <= 600:
+    if isinstance(latency, bool) or not isinstance(latency, int | float) or not 0 <= latency <= 600:
         raise ValueError(f"latency must be between 0 and 600 seconds, got {latency!r}")
-    state = _State(latency)
-    loop = asyncio.new_event_loop()
-    # Requests still waiting when the block ends (a 30 s delay whose client gave up)
-    # are cancelled after a short grace instead of holding the shutdown.
-    runner = web.AppRunner(_app(state), handle_signals=False, access_log=None, shutdown_timeout=0.5)
-    port: list[int] = []
-    started = threading.Event()
-    failure: list[BaseException] = []
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(runner.setup())
-            loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", 0).start())
-            port.append(runner.addresses[0][1])  # the free port the OS chose
-        except BaseException as exc:  # reported in the caller's thread
-            failure.append(exc)
-            started.set()
-            return
-        started.set()
-        loop.run_forever()
-        loop.run_until_complete(runner.cleanup())
-        loop.close()
-
-    thread = threading.Thread(target=serve, name="kernels-slow-service", daemon=True)
-    thread.start()
-    started.wait(STOP_TIMEOUT)
-    if failure:
-        thread.join(STOP_TIMEOUT)
-        raise RuntimeError(f"the local service could not start: {failure[0]}") from failure[0]
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    process = context.Process(target=_serve, args=(float(latency), theirs),
+                              name="kernels-slow-service", daemon=True)  # fmt: skip
+    process.start()
+    theirs.close()
     try:
-        yield Service(f"http://127.0.0.1:{port[0]}", state)
+        if not ours.poll(START_TIMEOUT):
+            raise RuntimeError(f"the local service did not start within {START_TIMEOUT} s")
+        port = ours.recv()
+        yield Service(f"http://127.0.0.1:{port}")
     finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(STOP_TIMEOUT)
-        if thread.is_alive():
-            raise RuntimeError(f"the local service did not stop within {STOP_TIMEOUT} s")
+        with contextlib.suppress(OSError):
+            ours.send("stop")
+        ours.close()
+        process.join(STOP_TIMEOUT)
+        if process.is_alive():
+            process.kill()
+            process.join()
