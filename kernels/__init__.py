@@ -22,6 +22,7 @@ from .errors import (
     KernelsError,
     ProblemTooLargeError,
     RankFailedError,
+    UnpicklableTaskError,
     WorkerDiedError,
 )
 
@@ -32,6 +33,7 @@ __all__ = [
     "KernelsError",
     "ProblemTooLargeError",
     "RankFailedError",
+    "UnpicklableTaskError",
     "WorkerDiedError",
     "backends",
     "check_memory",

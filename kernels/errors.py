@@ -17,5 +17,9 @@ class WorkerDiedError(KernelsError, RuntimeError):
     """A worker process died (killed, crashed, or unable to load its task)."""
 
 
+class UnpicklableTaskError(KernelsError, TypeError):
+    """A task function cannot be sent to worker processes with ``pickle``."""
+
+
 class RankFailedError(KernelsError, RuntimeError):
     """An MPI rank raised an error (or ``mpiexec`` failed); every rank has been stopped."""

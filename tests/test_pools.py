@@ -183,6 +183,6 @@ def test_watched_pool_rejects_an_unknown_library():
 
 
 def test_a_function_pickle_cannot_send_is_refused_before_any_task():
-    with pytest.raises(TypeError, match="cannot send .*lambda.* to worker processes"):
+    with pytest.raises(kernels.UnpicklableTaskError, match="cannot send .*lambda.* to worker"):
         with process_pool(2) as pool:
             run_tasks(pool, lambda x: x, range(3))

@@ -26,7 +26,7 @@ from concurrent.futures import wait as wait_futures
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from ..errors import WorkerDiedError
+from ..errors import UnpicklableTaskError, WorkerDiedError
 from ..params import ChoiceOption
 
 # Seconds a worker gets to exit on its own before it is terminated.
@@ -184,7 +184,7 @@ def check_picklable(func: Callable[..., Any]) -> None:
     try:
         pickle.dumps(func)
     except (pickle.PicklingError, AttributeError, TypeError) as exc:
-        raise TypeError(
+        raise UnpicklableTaskError(
             f"cannot send {func!r} to worker processes: {exc}. With the standard library "
             "a task function must be defined at the top level of an importable module "
             "(not a lambda, a nested function or a notebook cell under 'spawn'); the "

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from .. import tasks
 from ..backends.pools import check_picklable, process_pool, run_tasks
-from ..errors import WorkerDiedError
+from ..errors import UnpicklableTaskError, WorkerDiedError
 from ._core import CheckResult, _call, _failed, _needs_function, _passed
 
 
@@ -60,11 +60,9 @@ def check_spawn_fix(func: Callable[[int, int], int]) -> CheckResult:
         check_picklable(func)
         with process_pool(2, "spawn") as pool:
             got = run_tasks(pool, _call_pair, [(func, lo, hi) for lo, hi in ranges])
-    except TypeError as exc:
-        if "cannot send" in str(exc):
-            hint = "define it with def at the top level of a .py module, and import it."
-            return _failed(f"pickle cannot send it: {exc}", hint)
-        return _failed(f"it raised TypeError: {exc}", "count primes p with lo <= p < hi.")
+    except UnpicklableTaskError as exc:
+        hint = "define it with def at the top level of a .py module, and import it."
+        return _failed(f"pickle cannot send it: {exc}", hint)
     except WorkerDiedError as exc:
         hint = "is the module importable from the notebook's folder or sys.path?"
         return _failed(f"the workers could not run it: {exc}", hint)
