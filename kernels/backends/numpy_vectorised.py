@@ -10,7 +10,7 @@ from ..registry import register_backend
 
 @register_backend("numpy", "mandelbrot", parallel=False)
 def mandelbrot_numpy(workers: int, width: int, height: int, max_iter: int) -> np.ndarray:
-    """Escape counts of all points at once, updating only the points still iterating."""
+    """Escape counts in batches of 16 rows, updating only the points still iterating."""
     return mandelbrot.reference(width, height, max_iter)
 
 

@@ -1,7 +1,8 @@
 """Mandelbrot under MPI: rank ``r`` computes rows ``r, r + size, ...``; ``Gatherv`` to rank 0.
 
 Interleaved rows give every rank a share of the expensive middle of the image (static
-load balance). A rank computes its rows in small batches, which stay in cache.
+load balance). A rank computes its rows in small batches, which stay in cache
+(``mandelbrot.rows_in_batches``).
 """
 
 from __future__ import annotations
@@ -11,16 +12,11 @@ from mpi4py import MPI
 
 from ..problems import mandelbrot
 
-BATCH_ROWS = 16
-
 
 def solve(comm: MPI.Comm, width: int, height: int, max_iter: int) -> np.ndarray | None:
     rank, size = comm.rank, comm.size
     rows = np.arange(rank, height, size)
-    local = np.empty((rows.size, width), dtype=np.int32)
-    for start in range(0, rows.size, BATCH_ROWS):
-        batch = rows[start : start + BATCH_ROWS]
-        local[start : start + batch.size] = mandelbrot.rows_numpy(batch, width, height, max_iter)
+    local = mandelbrot.rows_in_batches(rows, width, height, max_iter)
     counts = [len(range(r, height, size)) * width for r in range(size)]
     gathered = np.empty(height * width, dtype=np.int32) if rank == 0 else None
     # Gatherv: each rank sends a different number of elements; rank 0 receives them
