@@ -182,11 +182,27 @@ def measure_task_overhead(
             for count in (small, large):
                 graph = _tiny_graph(count)
                 times[count] = best_of(lambda g=graph: dask.compute(*g, **kwargs), repeat)
-        per_task = (times[large] - times[small]) / (large - small)
+        per_task, fixed = cost_per_task(times)
         rows.append({"scheduler": scheduler, "per_task_us": per_task * 1e6,
-                     "fixed_s": max(times[small] - small * per_task, 0.0),
-                     "startup_s": startup})  # fmt: skip
+                     "fixed_s": fixed, "startup_s": startup})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def cost_per_task(times: dict[int, float]) -> tuple[float, float]:
+    """``(seconds per task, fixed seconds)`` from the times of two graph sizes.
+
+    The line through ``(tasks, seconds)`` of the two: its slope is the cost of one task,
+    its intercept (at least 0) the cost of a ``compute`` with no tasks. On a busy machine
+    the slope can come out negative; it is reported as measured.
+
+    Examples
+    --------
+    >>> cost_per_task({100: 0.5 + 100e-4, 500: 0.5 + 500e-4})
+    (0.0001, 0.5)
+    """
+    (small, t_small), (large, t_large) = sorted(times.items())
+    per_task = (t_large - t_small) / (large - small)
+    return round(per_task, 12), round(max(t_small - small * per_task, 0.0), 12)
 
 
 class _scheduler:

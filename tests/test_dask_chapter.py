@@ -66,9 +66,15 @@ def test_task_overhead_measures_each_scheduler():
     assert np.isfinite(df["per_task_us"]).all() and (df["fixed_s"] >= 0).all()
     by = df.set_index("scheduler")
     assert by["startup_s"]["distributed"] > 0 and by["startup_s"]["threads"] == 0
-    # Messages between processes cost more than a call in this thread.
-    assert by["per_task_us"]["distributed"] > by["per_task_us"]["synchronous"] > 0
+    # (No comparison of the measured costs: timing on a shared machine is noisy.)
     assert dask_demos.plot_task_overhead(df).axes
+
+
+def test_cost_per_task_is_the_slope_and_intercept():
+    assert dask_demos.cost_per_task({100: 0.51, 500: 0.55}) == (0.0001, 0.5)
+    assert dask_demos.cost_per_task({500: 0.55, 100: 0.51}) == (0.0001, 0.5)
+    slower_small = dask_demos.cost_per_task({100: 0.9, 500: 0.5})  # noise: reported as is
+    assert slower_small[0] < 0 and slower_small[1] > 0
 
 
 def test_schedulers_measurement():
@@ -78,9 +84,10 @@ def test_schedulers_measurement():
 
 
 def test_malloc_trim_measurement():
+    before = dict(os.environ)
     df = dask_demos.measure_malloc_trim(60, 40, 30, repeat=1)
     assert len(df) == 2 and (df["cpu_s"] >= 0).all()
-    assert "MALLOC_TRIM_THRESHOLD_" not in os.environ or os.environ.get("CI") is None
+    assert dict(os.environ) == before  # the nannies' variables did not leak into ours
 
 
 def test_trips_are_reproducible_and_plausible():
