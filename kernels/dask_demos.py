@@ -7,6 +7,7 @@ closed before the function returns.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
@@ -205,32 +206,24 @@ def cost_per_task(times: dict[int, float]) -> tuple[float, float]:
     return round(per_task, 12), round(max(t_small - small * per_task, 0.0), 12)
 
 
-class _scheduler:
-    """``dask.compute`` keywords for a scheduler name (a LocalCluster for 'distributed')."""
+@contextlib.contextmanager
+def _scheduler(name: str, workers: int):
+    """``(dask.compute keywords, start-up seconds)`` for a scheduler name.
 
-    def __init__(self, name: str, workers: int):
-        self.name, self.workers = name, workers
-        self._cluster = self._client = None
+    For ``"distributed"`` a LocalCluster is started (and timed) and closed afterwards.
+    """
+    if name == "synchronous":
+        yield {"scheduler": "synchronous"}, 0.0
+        return
+    if name != "distributed":
+        yield {"scheduler": name, "num_workers": workers}, 0.0
+        return
+    from distributed import Client
 
-    def __enter__(self) -> tuple[dict, float]:
-        if self.name == "synchronous":
-            return {"scheduler": "synchronous"}, 0.0
-        if self.name != "distributed":
-            return {"scheduler": self.name, "num_workers": self.workers}, 0.0
-        from distributed import Client
-
-        start = time.perf_counter()
-        self._cluster = local_cluster(self.workers)
-        cluster = self._cluster.__enter__()
-        self._client = Client(cluster, set_as_default=False)
-        self._client.submit(tasks.square, 1).result()  # the workers are up and answering
-        return {"scheduler": self._client}, time.perf_counter() - start
-
-    def __exit__(self, *exc) -> None:
-        if self._client is not None:
-            self._client.close()
-        if self._cluster is not None:
-            self._cluster.__exit__(*exc)
+    start = time.perf_counter()
+    with local_cluster(workers) as cluster, Client(cluster, set_as_default=False) as client:
+        client.submit(tasks.square, 1).result()  # the workers are up and answering
+        yield {"scheduler": client}, time.perf_counter() - start
 
 
 def plot_task_overhead(df: pd.DataFrame):

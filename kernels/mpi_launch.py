@@ -209,14 +209,5 @@ def run_function(func, ranks: int, *args: Any, timeout: float = 60.0) -> list[An
     """
     import dill
 
-    with tempfile.TemporaryDirectory(prefix="kernels-mpi-") as folder:
-        payload, result = Path(folder) / "params.pkl", Path(folder) / "result.pkl"
-        payload.write_bytes(pickle.dumps({
-            "function": dill.dumps(func, recurse=True), "args": dill.dumps(args),
-        }))  # fmt: skip
-        args_ = [sys.executable, "-m", "kernels.mpi_programs._program",
-                 "kernels.mpi_programs.call_function", str(payload), str(result)]  # fmt: skip
-        completed = _execute(_command(ranks, args_), timeout)
-        if completed.returncode != 0 or not result.exists():
-            raise _failure(completed)
-        return pickle.loads(result.read_bytes())["result"]
+    sent = {"function": dill.dumps(func, recurse=True), "args": dill.dumps(args)}
+    return launch("call_function", ranks, timeout=timeout, **sent).result

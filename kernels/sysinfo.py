@@ -67,12 +67,17 @@ def library_versions() -> dict[str, str | None]:
     return versions
 
 
-def find_mpiexec() -> str | None:
-    """The ``mpiexec`` of this environment (next to Python first), else one on ``PATH``."""
-    beside = Path(sysconfig.get_path("scripts")) / "mpiexec"
+def find_command(name: str) -> str | None:
+    """The command ``name`` of this environment (next to Python first), else one on ``PATH``."""
+    beside = Path(sysconfig.get_path("scripts")) / name
     if beside.exists():
         return str(beside)
-    return shutil.which("mpiexec")
+    return shutil.which(name)
+
+
+def find_mpiexec() -> str | None:
+    """The ``mpiexec`` of this environment, else one on ``PATH``."""
+    return find_command("mpiexec")
 
 
 def _first_line(cmd: list[str], prefer: str = "") -> str:

@@ -18,9 +18,7 @@ import json
 import logging
 import os
 import shlex
-import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -32,6 +30,7 @@ import dask
 from ..errors import WorkerDiedError
 from ..params import TextOption
 from ..process_trees import stop_process_trees
+from ..sysinfo import find_command
 
 ADDRESS = TextOption(
     "address",
@@ -156,8 +155,7 @@ def dask_client(workers: int, address: str | None = None):
 
 def dask_command() -> str:
     """The ``dask`` command of this Python environment."""
-    beside = Path(sys.executable).parent / "dask"
-    found = str(beside) if beside.exists() else shutil.which("dask")
+    found = find_command("dask")
     if found is None:
         raise FileNotFoundError(
             "the `dask` command is not installed: `pip install distributed` provides it"
