@@ -15,7 +15,8 @@ PYTHON ?= $(shell for p in python3 python3.14 python3.13 python3.12 python3.11; 
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# setup.py and the .pyx sources: editing them recompiles the Cython extensions.
+$(STAMP): pyproject.toml setup.py $(wildcard kernels/compiled/*.pyx)
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is needed; set PYTHON=/path/to/python3.11+"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.metadata
+import importlib.util
 import os
 import platform
 import shutil
@@ -120,6 +121,31 @@ def openmp_status() -> str:
         return f"{cc} with OpenMP" if ok.returncode == 0 else f"{cc}: OpenMP program failed"
 
 
+def compiled_status() -> str:
+    """How the Cython extensions were built: with OpenMP (and its version) or serial."""
+    from .backends.cython_compiled import extensions_missing
+
+    why = extensions_missing()
+    if why is not None:
+        return f"not built: {why}"
+    from .compiled import openmp
+
+    version = openmp.openmp_version()
+    if version == 0:
+        return "built without OpenMP: cython-parallel gives the right answers on one thread"
+    return f"built with OpenMP {version} ({openmp.max_threads()} threads by default)"
+
+
+def numba_status() -> str:
+    """numba's version and the size of its thread pool (fixed when it is imported)."""
+    if importlib.util.find_spec("numba") is None:
+        return "not installed: `pip install numba` (or `make install`)"
+    # numba_kernels first: it sets the pool size before numba is imported.
+    from .numba_kernels import numba
+
+    return f"numba {numba.__version__}, thread pool of {numba.config.NUMBA_NUM_THREADS}"
+
+
 def gpu_status() -> str:
     """A GPU visible through ``nvidia-smi``, or ``none found``."""
     smi = shutil.which("nvidia-smi")
@@ -170,6 +196,8 @@ def info() -> dict[str, object]:
         "libraries": library_versions(),
         "mpiexec": mpi_status(),
         "c_openmp": openmp_status(),
+        "cython_extensions": compiled_status(),
+        "numba": numba_status(),
         "graphviz": graphviz_status(),
         "gpu": gpu_status(),
         "sizes": sizes.size_name() + " (KERNELS_QUICK=1 selects quick sizes)",

@@ -9,13 +9,17 @@ from . import multiprocess_pool
 from . import dask_local
 from . import dask_distributed
 from . import mpi
+from . import cython_compiled
+from . import numba_jit
 
 __all__ = [
+    "cython_compiled",
     "dask_distributed",
     "dask_local",
     "mpi",
     "multiprocess_pool",
     "multiprocessing_pool",
+    "numba_jit",
     "numpy_vectorised",
     "python_loops",
     "threads",

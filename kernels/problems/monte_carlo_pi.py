@@ -52,6 +52,30 @@ def chunk_points(samples: int, seed: int, k: int) -> tuple[np.ndarray, np.ndarra
     return x, y
 
 
+def chunk_bit_generators(seed: int, chunks) -> list[np.random.PCG64]:
+    """The ``PCG64`` bit generators of the given chunks (what :func:`chunk_rng` wraps).
+
+    Compiled kernels draw from these through NumPy's C interface (``bitgen_t``), so they
+    see exactly the reference's numbers.
+    """
+    return [np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(k,))) for k in chunks]
+
+
+def chunk_batches(samples: int, batch: int = 4096) -> list[range]:
+    """All chunk indices in consecutive batches of at most ``batch`` chunks.
+
+    Compiled kernels take a batch of bit generators at a time: making all of them at
+    once for 10**11 samples would hold a million generators in memory.
+    """
+    total = n_chunks(samples)
+    return [range(a, min(a + batch, total)) for a in range(0, total, batch)]
+
+
+def chunk_sizes(samples: int, chunks: range) -> np.ndarray:
+    """Samples in each of the given chunks, as an ``intp`` array."""
+    return np.array([chunk_size(samples, k) for k in chunks], dtype=np.intp)
+
+
 def hits_numpy(chunks, samples: int, seed: int) -> int:
     """Number of hits in the given chunks (NumPy).
 

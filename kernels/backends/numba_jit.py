@@ -1,0 +1,134 @@
+"""``numba`` and ``numba-parallel``: the functions of :mod:`kernels.numba_kernels`.
+
+``numba`` runs the ``@njit`` serial functions; ``numba-parallel`` the ``parallel=True``
+ones, whose ``prange`` loops numba shares among ``workers`` threads of its own pool
+(``numba.set_num_threads``), without the GIL. The first call in a process compiles
+(about a second per function; cached on disk for the next process where numba can).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from ..params import ChoiceOption
+from ..problems import heat, mandelbrot, monte_carlo_pi
+from ..registry import register_backend
+
+REQUIRES = ("numba",)
+SCHEDULE = ChoiceOption(
+    "schedule",
+    "dynamic",
+    ("dynamic", "static"),
+    "how prange hands out the rows: 'dynamic' (one row at a time, "
+    "numba.set_parallel_chunksize(1)) or 'static' (numba's default: one block per thread)",
+)
+
+
+@contextlib.contextmanager
+def numba_threads(workers: int, chunksize: int = 0):
+    """Run numba's parallel loops on ``workers`` threads with ``chunksize``, then restore.
+
+    Raises
+    ------
+    ValueError
+        When ``workers`` exceeds numba's thread pool, which is fixed when numba starts.
+    """
+    import numba
+
+    pool = numba.config.NUMBA_NUM_THREADS
+    if workers > pool:
+        raise ValueError(
+            f"numba-parallel: workers must be <= {pool}, got {workers}: numba's thread pool "
+            f"has {pool} threads (NUMBA_NUM_THREADS, fixed when numba is first imported; "
+            "set it in the environment before starting Python for more)"
+        )
+    threads = numba.get_num_threads()
+    numba.set_num_threads(workers)
+    previous_chunksize = numba.set_parallel_chunksize(chunksize)
+    try:
+        yield
+    finally:
+        numba.set_parallel_chunksize(previous_chunksize)
+        numba.set_num_threads(threads)
+
+
+def _mandelbrot(width: int, height: int, max_iter: int, workers: int, schedule: str | None):
+    from .. import numba_kernels
+
+    re, im = mandelbrot.coordinates(width, height)
+    out = np.empty((height, width), dtype=np.int32)
+    if schedule is None:
+        numba_kernels.mandelbrot_counts(re, im, max_iter, out)
+    else:
+        with numba_threads(workers, chunksize=1 if schedule == "dynamic" else 0):
+            numba_kernels.mandelbrot_counts_parallel(re, im, max_iter, out)
+    return out
+
+
+def _heat(n: int, steps: int, workers: int | None) -> np.ndarray:
+    from .. import numba_kernels
+
+    u = heat.initial(n)
+    if workers is None:
+        return numba_kernels.heat_run(u, u.copy(), steps)
+    with numba_threads(workers):
+        return numba_kernels.heat_run_parallel(u, u.copy(), steps)
+
+
+def _monte_carlo_pi(samples: int, seed: int, workers: int | None) -> float:
+    from .. import numba_kernels
+
+    buffers = np.empty((workers or 1, min(samples, monte_carlo_pi.CHUNK_SAMPLES)))
+    hits = 0
+    for batch in monte_carlo_pi.chunk_batches(samples):
+        generators = monte_carlo_pi.chunk_bit_generators(seed, batch)
+        states = np.array([g.ctypes.state_address for g in generators], dtype=np.uint64)
+        sizes = monte_carlo_pi.chunk_sizes(samples, batch)
+        if workers is None:
+            hits += numba_kernels.monte_carlo_hits(states, sizes, buffers)
+        else:
+            with numba_threads(workers, chunksize=1):
+                hits += numba_kernels.monte_carlo_hits_parallel(states, sizes, buffers)
+    return monte_carlo_pi.estimate(int(hits), samples)
+
+
+@register_backend("numba", "mandelbrot", parallel=False, requires=REQUIRES)
+def mandelbrot_numba(workers: int, width: int, height: int, max_iter: int) -> np.ndarray:
+    """``@njit`` loops over the rows, serial; the counts equal the reference's."""
+    return _mandelbrot(width, height, max_iter, 1, None)
+
+
+@register_backend(
+    "numba-parallel", "mandelbrot", parallel=True, requires=REQUIRES, options=[SCHEDULE]
+)
+def mandelbrot_numba_parallel(
+    workers: int, width: int, height: int, max_iter: int, schedule: str
+) -> np.ndarray:
+    """Rows shared among numba's threads by ``prange``, handed out as ``schedule`` says."""
+    return _mandelbrot(width, height, max_iter, workers, schedule)
+
+
+@register_backend("numba", "heat", parallel=False, requires=REQUIRES, exact=False)
+def heat_numba(workers: int, n: int, steps: int) -> np.ndarray:
+    """One compiled pass over the grid per step, two buffers alternating."""
+    return _heat(n, steps, None)
+
+
+@register_backend("numba-parallel", "heat", parallel=True, requires=REQUIRES, exact=False)
+def heat_numba_parallel(workers: int, n: int, steps: int) -> np.ndarray:
+    """Each step's rows in blocks, one per thread; the threads meet every step."""
+    return _heat(n, steps, workers)
+
+
+@register_backend("numba", "monte_carlo_pi", parallel=False, requires=REQUIRES)
+def monte_carlo_pi_numba(workers: int, samples: int, seed: int) -> float:
+    """NumPy's per-chunk PCG64 streams called from compiled code through ctypes."""
+    return _monte_carlo_pi(samples, seed, None)
+
+
+@register_backend("numba-parallel", "monte_carlo_pi", parallel=True, requires=REQUIRES)
+def monte_carlo_pi_numba_parallel(workers: int, samples: int, seed: int) -> float:
+    """Chunks handed one at a time to numba's threads; hit counts summed (a reduction)."""
+    return _monte_carlo_pi(samples, seed, workers)

@@ -1,0 +1,104 @@
+"""Mandelbrot escape counts in Cython: typed, GIL-free, and parallel with ``prange``.
+
+The loop is the specification's, written in C doubles; ``zr*zr`` and ``zi*zi`` are kept
+from one iteration to the next (same values, computed once). Compiled with
+``-ffp-contract=off``, so the counts equal the NumPy reference bit for bit.
+"""
+
+from cython.parallel cimport prange
+
+
+cdef inline int escape_count(double cr, double ci, int max_iter) noexcept nogil:
+    cdef double zr = 0.0, zi = 0.0, zr2 = 0.0, zi2 = 0.0
+    cdef int n = 0
+    while n < max_iter and zr2 + zi2 <= 4.0:
+        zi = 2.0 * zr * zi + ci
+        zr = zr2 - zi2 + cr
+        zr2 = zr * zr
+        zi2 = zi * zi
+        n += 1
+    return n
+
+
+cdef enum:
+    LANES = 16  # points iterated in lock-step by escape_counts_lanes
+
+
+cdef inline void escape_counts_lanes(const double *cr, double ci, int m, int max_iter,
+                                     int *out) noexcept nogil:
+    """Escape counts of ``m <= LANES`` neighbouring points, iterated together.
+
+    One point's loop is a chain of dependent multiplications: the CPU waits for each
+    result before starting the next. Sixteen independent points in lock-step keep its
+    vector units busy. A point that has escaped stops changing (its ``active`` flag is
+    sticky), so every count is exactly the one-point loop's.
+    """
+    cdef double zr[LANES]
+    cdef double zi[LANES]
+    cdef double zr2[LANES]
+    cdef double zi2[LANES]
+    cdef double c[LANES]
+    cdef int count[LANES]
+    cdef int active[LANES]
+    cdef double new_zr, new_zi
+    cdef int n, lane, still, any_active
+    for lane in range(LANES):
+        zr[lane] = zi[lane] = zr2[lane] = zi2[lane] = 0.0
+        count[lane] = 0
+        active[lane] = lane < m
+        c[lane] = cr[lane] if lane < m else 0.0
+    for n in range(max_iter):
+        any_active = 0
+        for lane in range(LANES):
+            still = active[lane] & (zr2[lane] + zi2[lane] <= 4.0)
+            active[lane] = still
+            count[lane] += still
+            any_active |= still
+            new_zi = 2.0 * zr[lane] * zi[lane] + ci
+            new_zr = zr2[lane] - zi2[lane] + c[lane]
+            zi[lane] = new_zi if still else zi[lane]
+            zr[lane] = new_zr if still else zr[lane]
+            zr2[lane] = zr[lane] * zr[lane]
+            zi2[lane] = zi[lane] * zi[lane]
+        if not any_active:
+            break
+    for lane in range(m):
+        out[lane] = count[lane]
+
+
+cdef inline void fill_row(const double[::1] re, double ci, int max_iter,
+                          int[::1] out) noexcept nogil:
+    cdef Py_ssize_t j = 0, width = re.shape[0]
+    while j < width:
+        escape_counts_lanes(&re[j], ci, <int> min(LANES, width - j), max_iter, &out[j])
+        j += LANES
+
+
+def counts(const double[::1] re, const double[::1] im, int max_iter, int[:, ::1] out):
+    """Fill ``out[i, j]`` with the escape count of ``re[j] + 1j*im[i]``, serially."""
+    cdef Py_ssize_t i
+    with nogil:
+        for i in range(im.shape[0]):
+            fill_row(re, im[i], max_iter, out[i])
+
+
+def counts_parallel(const double[::1] re, const double[::1] im, int max_iter,
+                    int[:, ::1] out, int num_threads, str schedule="dynamic"):
+    """:func:`counts` with the rows shared among ``num_threads`` OpenMP threads.
+
+    ``schedule`` is OpenMP's: ``"static"`` gives each thread one contiguous block of
+    rows (the expensive middle rows land on few threads), ``"dynamic"`` hands out one
+    row at a time to whichever thread is free, ``"guided"`` hands out shrinking blocks.
+    """
+    cdef Py_ssize_t i, rows = im.shape[0]
+    if schedule == "dynamic":
+        for i in prange(rows, nogil=True, num_threads=num_threads, schedule="dynamic"):
+            fill_row(re, im[i], max_iter, out[i])
+    elif schedule == "static":
+        for i in prange(rows, nogil=True, num_threads=num_threads, schedule="static"):
+            fill_row(re, im[i], max_iter, out[i])
+    elif schedule == "guided":
+        for i in prange(rows, nogil=True, num_threads=num_threads, schedule="guided"):
+            fill_row(re, im[i], max_iter, out[i])
+    else:
+        raise ValueError(f"schedule must be static, dynamic or guided, got {schedule!r}")
