@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -86,6 +87,13 @@ def _bench(args: argparse.Namespace) -> int:
     params.update(dict(args.param))
     backends = args.backends.split(",") if args.backends else None
     workers = args.workers or list(range(1, (os.cpu_count() or 1) + 1))
+    if importlib.util.find_spec("jax") is not None and (
+        backends is None or "jax-sharded" in backends
+    ):
+        # Before JAX starts: enough CPU devices to run jax-sharded in this process.
+        from .jax_devices import request_devices
+
+        request_devices(max(workers))
     df = bench.measure(
         args.problem, backends, workers=workers, repeat=args.repeat,
         scaling=args.scaling, progress=True, **params,

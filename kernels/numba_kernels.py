@@ -99,9 +99,26 @@ def mandelbrot_counts(re: np.ndarray, im: np.ndarray, max_iter: int, out: np.nda
 
 @njit(cache=True, parallel=True)
 def mandelbrot_counts_parallel(
+    re: np.ndarray, im: np.ndarray, max_iter: int, out: np.ndarray, threads: int
+) -> None:
+    """:func:`mandelbrot_counts` with the rows shared among ``threads`` threads by ``prange``.
+
+    ``prange`` cuts its range into one contiguous block per thread, and the middle rows
+    of the image are the expensive ones; so the loop runs over the threads and each
+    thread takes every ``threads``-th row (rows dealt round-robin), a balanced share.
+    (``threads`` is an argument because numba will not cache a function that asks for
+    the thread count itself.)
+    """
+    for t in prange(threads):
+        for i in range(t, im.size, threads):
+            escape_counts_lanes(re, im[i], max_iter, out[i])
+
+
+@njit(cache=True, parallel=True)
+def mandelbrot_counts_blocks(
     re: np.ndarray, im: np.ndarray, max_iter: int, out: np.ndarray
 ) -> None:
-    """:func:`mandelbrot_counts` with the rows shared among numba's threads by ``prange``."""
+    """:func:`mandelbrot_counts` with ``prange`` over the rows: one block of rows per thread."""
     for i in prange(im.size):
         escape_counts_lanes(re, im[i], max_iter, out[i])
 

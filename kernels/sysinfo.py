@@ -146,6 +146,16 @@ def numba_status() -> str:
     return f"numba {numba.__version__}, thread pool of {numba.config.NUMBA_NUM_THREADS}"
 
 
+def jax_status() -> str:
+    """JAX's version, platform and devices (starting JAX: call it after choosing devices)."""
+    if importlib.util.find_spec("jax") is None:
+        return "not installed: `pip install jax` (or `make install`)"
+    import jax
+
+    kinds = sorted({d.platform for d in jax.devices()})
+    return f"jax {jax.__version__}, {len(jax.devices())} device(s): {', '.join(kinds)}"
+
+
 def gpu_status() -> str:
     """A GPU visible through ``nvidia-smi``, or ``none found``."""
     smi = shutil.which("nvidia-smi")
@@ -198,6 +208,7 @@ def info() -> dict[str, object]:
         "c_openmp": openmp_status(),
         "cython_extensions": compiled_status(),
         "numba": numba_status(),
+        "jax": jax_status(),
         "graphviz": graphviz_status(),
         "gpu": gpu_status(),
         "sizes": sizes.size_name() + " (KERNELS_QUICK=1 selects quick sizes)",

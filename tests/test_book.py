@@ -52,6 +52,9 @@ FIGURES = {
     # where Graphviz is installed)
     "04_dask": 6,
     "05_mpi4py": 3,  # ping-pong, two speedups
+    "06_cython": 3,  # from Python to C speed, two speedups
+    "07_numba": 2,  # two speedups
+    "08_jax": 2,  # two speedups
     "09_asyncio": 2,  # requests per second, NumPy threads speedup
 }
 

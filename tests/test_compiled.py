@@ -38,7 +38,7 @@ def test_prange_runs_on_the_threads_asked_for(threads):
     ("backend", "schedules"),
     [
         ("cython-parallel", ["static", "dynamic", "guided"]),
-        ("numba-parallel", ["static", "dynamic"]),
+        ("numba-parallel", ["interleaved", "blocks"]),
     ],
 )
 def test_every_schedule_gives_the_reference_counts(backend, schedules):
@@ -70,12 +70,12 @@ def test_numba_scalar_loop_matches_one_point_of_the_reference():
     assert numba_kernels.escape_count(re[11], im[9], 90) == expected[9, 11]
 
 
-def test_numba_threads_restores_count_and_chunksize_even_on_error():
-    before = (numba.get_num_threads(), numba.get_parallel_chunksize())
-    with pytest.raises(RuntimeError, match="inside"), numba_jit.numba_threads(1, chunksize=3):
-        assert (numba.get_num_threads(), numba.get_parallel_chunksize()) == (1, 3)
+def test_numba_threads_restores_the_thread_count_even_on_error():
+    before = numba.get_num_threads()
+    with pytest.raises(RuntimeError, match="inside"), numba_jit.numba_threads(1):
+        assert numba.get_num_threads() == 1
         raise RuntimeError("inside")
-    assert (numba.get_num_threads(), numba.get_parallel_chunksize()) == before
+    assert numba.get_num_threads() == before
 
 
 def test_more_workers_than_numba_threads_is_a_clear_error():

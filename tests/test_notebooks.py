@@ -38,10 +38,29 @@ def test_chapter_structure(path):
     assert exercises >= 3
     assert text.count("{solution-start}") == exercises == text.count("{solution-end}")
     assert text.count(":class: dropdown") >= exercises  # solutions hidden until clicked
-    solutions = [c for c in nb.cells if "solution" in c.metadata.get("tags", [])]
-    assert len(solutions) == exercises
-    for cell in solutions:
-        assert "exercises.check_" in cell.source and "# NBVAL_CHECK_OUTPUT" in cell.source
+    blocks = solution_blocks(nb)
+    assert len(blocks) == exercises
+    for cells in blocks:
+        # Every cell of a solution is tagged (so that `make student` can drop it), and one
+        # of them runs the checker, its output compared by nbval.
+        assert cells and all("solution" in c.metadata.get("tags", []) for c in cells)
+        assert any(
+            "exercises.check_" in c.source and "# NBVAL_CHECK_OUTPUT" in c.source for c in cells
+        )
+
+
+def solution_blocks(nb) -> list[list]:
+    """The code cells between each ``{solution-start}`` and its ``{solution-end}``."""
+    blocks, current = [], None
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and "{solution-start}" in cell.source:
+            current = []
+        elif cell.cell_type == "markdown" and "{solution-end}" in cell.source:
+            blocks.append(current)
+            current = None
+        elif current is not None and cell.cell_type == "code":
+            current.append(cell)
+    return blocks
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

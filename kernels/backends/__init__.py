@@ -11,11 +11,13 @@ from . import dask_distributed
 from . import mpi
 from . import cython_compiled
 from . import numba_jit
+from . import jax_backends
 
 __all__ = [
     "cython_compiled",
     "dask_distributed",
     "dask_local",
+    "jax_backends",
     "mpi",
     "multiprocess_pool",
     "multiprocessing_pool",

@@ -19,16 +19,16 @@ from ..registry import register_backend
 REQUIRES = ("numba",)
 SCHEDULE = ChoiceOption(
     "schedule",
-    "dynamic",
-    ("dynamic", "static"),
-    "how prange hands out the rows: 'dynamic' (one row at a time, "
-    "numba.set_parallel_chunksize(1)) or 'static' (numba's default: one block per thread)",
+    "interleaved",
+    ("interleaved", "blocks"),
+    "how the rows are shared: 'interleaved' (dealt round-robin, balanced) or 'blocks' "
+    "(prange's default: one contiguous block of rows per thread)",
 )
 
 
 @contextlib.contextmanager
-def numba_threads(workers: int, chunksize: int = 0):
-    """Run numba's parallel loops on ``workers`` threads with ``chunksize``, then restore.
+def numba_threads(workers: int):
+    """Run numba's parallel loops on ``workers`` threads, then restore the previous count.
 
     Raises
     ------
@@ -46,11 +46,9 @@ def numba_threads(workers: int, chunksize: int = 0):
         )
     threads = numba.get_num_threads()
     numba.set_num_threads(workers)
-    previous_chunksize = numba.set_parallel_chunksize(chunksize)
     try:
         yield
     finally:
-        numba.set_parallel_chunksize(previous_chunksize)
         numba.set_num_threads(threads)
 
 
@@ -62,8 +60,11 @@ def _mandelbrot(width: int, height: int, max_iter: int, workers: int, schedule: 
     if schedule is None:
         numba_kernels.mandelbrot_counts(re, im, max_iter, out)
     else:
-        with numba_threads(workers, chunksize=1 if schedule == "dynamic" else 0):
-            numba_kernels.mandelbrot_counts_parallel(re, im, max_iter, out)
+        with numba_threads(workers):
+            if schedule == "interleaved":
+                numba_kernels.mandelbrot_counts_parallel(re, im, max_iter, out, workers)
+            else:
+                numba_kernels.mandelbrot_counts_blocks(re, im, max_iter, out)
     return out
 
 
@@ -89,7 +90,7 @@ def _monte_carlo_pi(samples: int, seed: int, workers: int | None) -> float:
         if workers is None:
             hits += numba_kernels.monte_carlo_hits(states, sizes, buffers)
         else:
-            with numba_threads(workers, chunksize=1):
+            with numba_threads(workers):
                 hits += numba_kernels.monte_carlo_hits_parallel(states, sizes, buffers)
     return monte_carlo_pi.estimate(int(hits), samples)
 
