@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3 python3.14 python3.13 python3.12 python3.11; 
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 	2>/dev/null && echo $$p && break; done)
 
-.PHONY: install book test lint lab clean
+.PHONY: install book test lint lab student clean
 
 install: $(STAMP)
 
@@ -37,6 +37,10 @@ lint: install
 # KERNELS_QUICK=1: quick sizes for notebooks (nbval) and the book build test.
 test: install lint
 	KERNELS_QUICK=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env tests notebooks
+
+# Notebooks for handing out: every exercise and checker, no solutions (in student/).
+student: install
+	$(BIN)/python -m kernels student --source notebooks --out student
 
 lab: install
 	$(BIN)/jupyter lab notebooks

@@ -40,20 +40,29 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="cores, CPU, libraries, MPI, C compiler with OpenMP, GPU")
     bench = sub.add_parser("bench", help="time backends on a problem and print a table")
-    bench.add_argument("problem", help=f"one of: {', '.join(api.problems())}")
+    bench.add_argument("problem", nargs="?", help=f"one of: {', '.join(api.problems())}")
+    bench.add_argument(
+        "--all", action="store_true",
+        help="every problem with every available backend (default --size default); saves "
+             "bench-<problem>.png (and .json) in --out",
+    )  # fmt: skip
+    bench.add_argument("--out", type=Path, default=Path("."), help="folder for --all's files")
     bench.add_argument("--backends", help="comma-separated (default: all available)")
     bench.add_argument("--workers", type=_parse_ints, help="comma-separated, default 1..cores")
     bench.add_argument("--repeat", type=int, default=3, help="timed runs per point (default 3)")
     bench.add_argument("--scaling", choices=["strong", "weak"], default="strong")
     bench.add_argument(
-        "--size", choices=["default", "quick", "test", "bench"], default="bench",
-        help="size preset the --param values start from (default: bench)",
+        "--size", choices=["default", "quick", "test", "bench"],
+        help="size preset the --param values start from (default: bench; default with --all)",
     )  # fmt: skip
     bench.add_argument(
         "--param", action="append", type=_parse_param, default=[], metavar="NAME=VALUE",
         help="problem parameter or backend option; repeat for several",
     )  # fmt: skip
     bench.add_argument("--json", type=Path, help="write the records to this JSON file")
+    student = sub.add_parser("student", help="copy the notebooks without their solutions")
+    student.add_argument("--source", type=Path, default=Path("notebooks"))
+    student.add_argument("--out", type=Path, default=Path("student"))
     bench.add_argument("--plot", type=Path, help="save the speedup plot to this image file")
     return parser
 
@@ -78,13 +87,38 @@ def _print_info() -> None:
         print(f"  {problem:<14} {', '.join(names)}")
 
 
+def _bench_one(problem: str, args: argparse.Namespace, backends, workers, size: str,
+               json_path: Path | None, plot_path: Path | None) -> None:  # fmt: skip
+    from . import bench, sizes
+
+    params = sizes.params(problem, size)
+    params.update(dict(args.param))
+    df = bench.measure(
+        problem, backends, workers=workers, repeat=args.repeat,
+        scaling=args.scaling, progress=True, **params,
+    )  # fmt: skip
+    shown = df.drop(columns=["problem", "params", "seconds", "scaling"])
+    print(f"{problem} {params} ({args.scaling} scaling, median of {args.repeat})")
+    print(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    if json_path:
+        json_path.write_text(json.dumps(bench.to_records(df), indent=2) + "\n")
+        print(f"wrote {json_path}")
+    if plot_path:
+        import matplotlib.pyplot as plt
+
+        from .plot import speedup
+
+        figure = speedup(df)
+        figure.savefig(plot_path, dpi=120, bbox_inches="tight")
+        plt.close(figure)
+        print(f"wrote {plot_path}")
+
+
 def _bench(args: argparse.Namespace) -> int:
     import os
 
-    from . import bench, sizes
-
-    params = sizes.params(args.problem, args.size)
-    params.update(dict(args.param))
+    if args.all == (args.problem is not None):
+        raise ValueError("give one problem, or --all for every problem (not both)")
     backends = args.backends.split(",") if args.backends else None
     workers = args.workers or list(range(1, (os.cpu_count() or 1) + 1))
     if importlib.util.find_spec("jax") is not None and (
@@ -94,21 +128,17 @@ def _bench(args: argparse.Namespace) -> int:
         from .jax_devices import request_devices
 
         request_devices(max(workers))
-    df = bench.measure(
-        args.problem, backends, workers=workers, repeat=args.repeat,
-        scaling=args.scaling, progress=True, **params,
-    )  # fmt: skip
-    shown = df.drop(columns=["problem", "params", "seconds", "scaling"])
-    print(f"{args.problem} {params} ({args.scaling} scaling, median of {args.repeat})")
-    print(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    if args.json:
-        args.json.write_text(json.dumps(bench.to_records(df), indent=2) + "\n")
-        print(f"wrote {args.json}")
-    if args.plot:
-        from .plot import speedup
-
-        speedup(df).savefig(args.plot, dpi=120, bbox_inches="tight")
-        print(f"wrote {args.plot}")
+    if not args.all:
+        _bench_one(args.problem, args, backends, workers, args.size or "bench",
+                   args.json, args.plot)  # fmt: skip
+        return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    for problem in api.problems():
+        available = api.backends(problem)
+        chosen = [b for b in backends if b in available] if backends else available
+        files = args.out / f"bench-{problem}"
+        _bench_one(problem, args, chosen, workers, args.size or "default",
+                   files.with_suffix(".json"), files.with_suffix(".png"))  # fmt: skip
     return 0
 
 
@@ -118,6 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "info":
             _print_info()
+            return 0
+        if args.command == "student":
+            from .student import write_student_copies
+
+            written = write_student_copies(args.source, args.out)
+            print(f"wrote {len(written)} notebooks without solutions to {args.out}/")
             return 0
         return _bench(args)
     except (ValueError, TypeError) as exc:

@@ -1,17 +1,54 @@
-"""Shared fixtures: a headless plot backend and the no-leftover-process check."""
+"""Shared fixtures: a headless plot backend, the no-leftover-process check, the built site."""
 
 from __future__ import annotations
 
 import multiprocessing.resource_tracker
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import matplotlib
 import multiprocess.resource_tracker
 import psutil
 import pytest
+import yaml
 
 # Only this process draws off-screen; notebook kernels keep their inline backend.
 matplotlib.use("Agg")
+
+ROOT = Path(__file__).resolve().parents[1]
+JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
+
+
+def toc_files() -> list[str]:
+    """Every page of ``_toc.yml``, the root first, as paths without the suffix."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [chapter["file"] for chapter in part["chapters"]]
+    return files
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    """The book built once per test session (quick sizes, warnings as errors).
+
+    ``KERNELS_SITE=path/to/_build/html`` reuses a site built before (for working on the
+    browser tests); ``make test`` always builds.
+    """
+    if os.environ.get("KERNELS_SITE"):
+        return Path(os.environ["KERNELS_SITE"])
+    out = tmp_path_factory.mktemp("book")
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"} | {"KERNELS_QUICK": "1"}
+    command = [str(JUPYTER_BOOK), "build", str(ROOT), "-W", "-n", "--keep-going"]
+    build = subprocess.run(
+        [*command, "--path-output", str(out)],
+        capture_output=True, text=True, env=env, timeout=1800, check=False,
+    )  # fmt: skip
+    assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
+    return out / "_build" / "html"
 
 
 def helper_pids() -> set[int]:

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+import kernels
 from kernels import bench, plot, sizes
 from kernels.widgets import explorer
 
@@ -115,6 +116,24 @@ def test_cli_bench_writes_json_and_plot(tmp_path):
     assert records[0]["params"] == {"width": 40, "height": 30, "max_iter": 50}
     assert len({r["checksum"] for r in records}) == 1
     assert (tmp_path / "b.png").stat().st_size > 10_000
+
+
+def test_cli_bench_all_covers_every_problem(tmp_path):
+    out = run_cli("bench", "--all", "--size", "test", "--backends", "numpy,threads,cython",
+                  "--workers", "1,2", "--repeat", "1", "--out", str(tmp_path))  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    for problem in kernels.problems():
+        records = json.loads((tmp_path / f"bench-{problem}.json").read_text())
+        assert {r["backend"] for r in records} == {"numpy", "threads", "cython"}
+        assert (tmp_path / f"bench-{problem}.png").stat().st_size > 10_000
+        assert problem in out.stdout
+    assert "it/s" in out.stderr or "%" in out.stderr  # the progress bar
+
+
+def test_cli_bench_needs_one_problem_or_all():
+    for args in (("bench",), ("bench", "heat", "--all")):
+        out = run_cli(*args)
+        assert out.returncode == 2 and "give one problem, or --all" in out.stderr
 
 
 def test_cli_bad_input_is_a_clear_error():

@@ -2,38 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
-
-ROOT = Path(__file__).resolve().parents[1]
-JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
-
-
-def toc_files() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        files += [chapter["file"] for chapter in part["chapters"]]
-    return files
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("book")
-    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"} | {"KERNELS_QUICK": "1"}
-    command = [str(JUPYTER_BOOK), "build", str(ROOT), "-W", "-n", "--keep-going"]
-    build = subprocess.run(
-        [*command, "--path-output", str(out)],
-        capture_output=True, text=True, env=env, timeout=1800, check=False,
-    )  # fmt: skip
-    assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
-    return out / "_build" / "html"
+from conftest import ROOT, toc_files
 
 
 @pytest.mark.slow
@@ -56,6 +30,7 @@ FIGURES = {
     "07_numba": 2,  # two speedups
     "08_jax": 2,  # two speedups
     "09_asyncio": 2,  # requests per second, NumPy threads speedup
+    "10_choosing": 2,  # every tool against C, start-up costs
 }
 
 

@@ -89,8 +89,10 @@ def local_cluster(workers: int, *, dashboard: bool = False, trim_memory: bool = 
     workers : int
         Worker processes, one thread each.
     dashboard : bool
-        Serve the dashboard on a free port of 127.0.0.1 (``client.dashboard_link``);
-        needs ``bokeh``.
+        Serve the dashboard (``client.dashboard_link``; needs ``bokeh``). Either way the
+        scheduler's HTTP server listens on a free port of 127.0.0.1: without an address
+        it takes 8787, and a second cluster on the machine (the reader's own, say) then
+        fails to start with "Port 8787 is already in use" (seen in a test run).
     trim_memory : bool
         Start the workers with distributed's ``MALLOC_TRIM_THRESHOLD_=65536`` (memory
         goes back to the OS sooner, NumPy temporaries cost page faults) instead of
@@ -106,7 +108,8 @@ def local_cluster(workers: int, *, dashboard: bool = False, trim_memory: bool = 
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address="127.0.0.1:0" if dashboard else None,
+            dashboard_address="127.0.0.1:0",
+            scheduler_kwargs={"dashboard": dashboard},
             silence_logs=logging.ERROR,
         ) as cluster,
     ):

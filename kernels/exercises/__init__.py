@@ -8,6 +8,7 @@ per chapter; all checkers are importable from here.
 
 from ._core import CheckResult
 from .asynchronous import check_race_fixed, check_semaphore, check_timeout
+from .choosing import check_break_even, check_karp_flatt, check_own_backend
 from .cython import check_count_hits, check_escape_row, check_heat_step
 from .dask import check_fare_by_zone, check_halo_step, check_sum_of_squares_graph
 from .foundations import check_amdahl, check_balanced_rows, check_gustafson, check_timer
@@ -22,6 +23,7 @@ __all__ = [
     "check_allreduce_pi",
     "check_amdahl",
     "check_balanced_rows",
+    "check_break_even",
     "check_chunksize",
     "check_closure_map",
     "check_count_hits",
@@ -36,7 +38,9 @@ __all__ = [
     "check_jax_escape_grid",
     "check_jax_heat_step",
     "check_jax_pi",
+    "check_karp_flatt",
     "check_needs_dill",
+    "check_own_backend",
     "check_parallel_loop",
     "check_race_fixed",
     "check_race_free_hits",
