@@ -22,6 +22,8 @@ import numpy as np
 
 from .errors import WorkerDiedError
 
+WORKER_TIMEOUT = 3600  # seconds: far beyond any size the book uses
+
 
 def request_devices(n: int) -> int:
     """Ask for at least ``n`` CPU devices, if JAX has not started yet; return the count.
@@ -55,10 +57,16 @@ def run_in_worker(problem: str, workers: int, params: dict):
     with tempfile.TemporaryDirectory(prefix="kernels-jax-") as folder:
         out = Path(folder, "result.npy")
         spec = json.dumps({"problem": problem, "workers": workers, "params": params})
-        done = subprocess.run(
-            [sys.executable, "-m", "kernels.jax_worker", spec, str(out)],
-            capture_output=True, text=True, timeout=3600, check=False,
-        )  # fmt: skip
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "kernels.jax_worker", spec, str(out)],
+                capture_output=True, text=True, timeout=WORKER_TIMEOUT, check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:  # subprocess.run has killed the worker
+            raise WorkerDiedError(
+                f"the jax-sharded worker process ({workers} CPU devices) ran longer than "
+                f"{WORKER_TIMEOUT} s and was stopped"
+            ) from None
         if done.returncode != 0 or not out.exists():
             raise WorkerDiedError(
                 f"the jax-sharded worker process ({workers} CPU devices) failed with exit "

@@ -105,9 +105,12 @@ def run(width: int, height: int, max_iter: int, threads: int = 1, kernel: str = 
         # loses part of its run to the scheduler moving its new thread (measured here:
         # 0.060-0.078 s unpinned against 0.059 s pinned at 2 threads).
         env = {**os.environ, "OMP_PROC_BIND": "spread", "OMP_PLACES": "cores"}
-        done = subprocess.run(
-            args, capture_output=True, text=True, timeout=600, check=False, env=env
-        )
+        try:
+            done = subprocess.run(
+                args, capture_output=True, text=True, timeout=600, check=False, env=env
+            )
+        except subprocess.TimeoutExpired:  # subprocess.run has killed the program
+            raise RuntimeError("the C program ran longer than 600 s and was stopped") from None
         if done.returncode != 0:
             raise RuntimeError(f"the C program failed: {done.stderr.strip()}")
         counts = np.fromfile(out, dtype=np.int32).reshape(height, width)
