@@ -99,9 +99,14 @@ def mpi_status() -> str:
     return f"{mpiexec} ({_first_line([mpiexec, '--version'], prefer='Version:')})"
 
 
+def c_compiler() -> str | None:
+    """The C compiler: ``$CC``, else ``cc`` or ``gcc`` on PATH, else ``None``."""
+    return os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+
+
 def openmp_status() -> str:
     """Whether the C compiler builds and runs an OpenMP program (compiled here, now)."""
-    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    cc = c_compiler()
     if cc is None:
         return "no C compiler found (install gcc)"
     with tempfile.TemporaryDirectory() as tmp:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing.resource_tracker
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -20,6 +21,21 @@ matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
+
+
+def require_program(name: str, install: str) -> str:
+    """The path of system program ``name``; a failure under ``CI``, a skip elsewhere.
+
+    CI installs the system packages (``.ci/run``), so there a missing one is a defect;
+    on a reader's machine the test is skipped with how to install it.
+    """
+    path = os.environ.get(f"KERNELS_{name.upper()}") or shutil.which(name)
+    if path:
+        return path
+    message = f"{name} is not installed here ({install}; .ci/run installs it under CI)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def toc_files() -> list[str]:

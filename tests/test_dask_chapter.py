@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 
 import dask
 import numpy as np
 import pandas as pd
 import pytest
 from checker_cases import assert_checker_contract, case_id
+from conftest import require_program
 from IPython.display import Image, Markdown
 
 from kernels import dask_demos, exercises, tasks
@@ -31,10 +31,7 @@ def test_graph_text_lists_every_task_and_its_inputs(graph):
 
 
 def test_task_graph_picture_with_graphviz(graph):
-    if shutil.which("dot") is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must have Graphviz's `dot` (.ci/run installs it with apt-get)")
-        pytest.skip("Graphviz's `dot` is not installed here (apt install graphviz)")
+    require_program("dot", "apt install graphviz")
     picture = dask_demos.task_graph_picture(graph)
     assert isinstance(picture, Image)
     assert picture.data[:8] == b"\x89PNG\r\n\x1a\n" and len(picture.data) > 1_000

@@ -11,29 +11,18 @@ from __future__ import annotations
 import functools
 import http.server
 import os
-import shutil
 import threading
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 import yaml
-from conftest import ROOT, toc_files
+from conftest import ROOT, require_program, toc_files
 from test_book import FIGURES
 
-CHROMIUM = os.environ.get("KERNELS_CHROMIUM") or shutil.which("chromium")
 ARTIFACTS = Path(os.environ.get("KERNELS_ARTIFACTS", ROOT / "test-artifacts")) / "screenshots"
 
 pytestmark = pytest.mark.slow
-
-
-def chromium_or_skip() -> str:
-    if CHROMIUM:
-        return CHROMIUM
-    message = "Debian's chromium is not installed (apt install chromium; .ci/run does it)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -58,7 +47,7 @@ def server(site):
 
 @pytest.fixture(scope="module")
 def browser():
-    executable = chromium_or_skip()
+    executable = require_program("chromium", "apt install chromium: Debian's package")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

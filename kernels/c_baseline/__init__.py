@@ -41,8 +41,10 @@ class CRun:
 
 
 def compiler() -> str | None:
-    """The C compiler: ``$CC``, else ``cc`` or ``gcc`` on PATH, else ``None``."""
-    return os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    """The C compiler :func:`kernels.sysinfo.c_compiler` finds (``$CC``, ``cc``, ``gcc``)."""
+    from ..sysinfo import c_compiler
+
+    return c_compiler()
 
 
 def source() -> str:
