@@ -16,7 +16,7 @@ PYTHON ?= $(shell for p in python3 python3.14 python3.13 python3.12 python3.11; 
 install: $(STAMP)
 
 # setup.py and the .pyx sources: editing them recompiles the Cython extensions.
-$(STAMP): pyproject.toml setup.py $(wildcard kernels/compiled/*.pyx)
+$(STAMP): pyproject.toml setup.py $(wildcard kernels/cython/compiled/*.pyx) kernels/core/buildflags.py
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is needed; set PYTHON=/path/to/python3.11+"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -35,8 +35,11 @@ lint: install
 	$(BIN)/ruff format --check .
 
 # KERNELS_QUICK=1: quick sizes for notebooks (nbval) and the book build test.
+# --doctest-modules runs the examples in the package's docstrings; the MPI programs and
+# example scripts run under mpiexec only.
 test: install lint
-	KERNELS_QUICK=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env tests notebooks
+	KERNELS_QUICK=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env --doctest-modules \
+		--ignore=kernels/mpi4py/programs --ignore=kernels/mpi4py/examples tests kernels notebooks
 
 # Notebooks for handing out: every exercise and checker, no solutions (in student/).
 student: install

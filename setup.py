@@ -1,18 +1,18 @@
-"""Build the Cython extension modules in ``kernels/compiled`` (the metadata is in pyproject.toml).
+"""Build the Cython extensions in ``kernels/cython/compiled`` (the metadata is in pyproject.toml).
 
-Every extension is compiled with ``-O3``, ``-march=native`` (the vector instructions of
-the machine it is built on: this is a local build, not a wheel to share) and
-``-ffp-contract=off`` (no fused multiply-add, so the compiled Mandelbrot counts equal the
-NumPy reference bit for bit), each where the compiler accepts it. OpenMP
-(``-fopenmp``) is added when the compiler can build and link an OpenMP program; where it
-cannot (Apple's clang without libomp), the extensions are built without it, ``prange``
-loops run serially, and ``python -m kernels info`` says so. If an extension does not
-compile at all, the install goes on without it and the Cython backends report why.
+Every extension is compiled with the flags of ``kernels/core/buildflags.py`` (``-O3``,
+``-march=native``, ``-ffp-contract=off``; the C baseline uses the same), each where the
+compiler accepts it. OpenMP (``-fopenmp``) is added when the compiler can build and link
+an OpenMP program; where it cannot (Apple's clang without libomp), the extensions are
+built without it, ``prange`` loops run serially, and ``python -m kernels info`` says so.
+If an extension does not compile at all, the install goes on without it and the Cython
+backends report why.
 """
 
 from __future__ import annotations
 
 import os
+import runpy
 import sys
 import tempfile
 from pathlib import Path
@@ -30,7 +30,9 @@ DIRECTIVES = {
     "initializedcheck": False,
     "cdivision": True,
 }
-OPTIMISE = ("-O3", "-march=native", "-ffp-contract=off")
+# Loaded by path: the package's dependencies are not installed while it is being built.
+FLAGS = runpy.run_path(str(Path(__file__).parent / "kernels" / "core" / "buildflags.py"))
+OPTIMISE, OPENMP = FLAGS["OPTIMISE"], FLAGS["OPENMP"]
 PLAIN_PROGRAM = "int main(void) { return 0; }\n"
 OPENMP_PROGRAM = "#include <omp.h>\nint main(void) { return omp_get_max_threads() > 0 ? 0 : 1; }\n"
 
@@ -53,8 +55,8 @@ def compile_flags(compiler) -> tuple[list[str], list[str]]:
     if compiler.compiler_type == "msvc":
         return [], []
     optimise = [flag for flag in OPTIMISE if builds(compiler, PLAIN_PROGRAM, flag)]
-    if builds(compiler, OPENMP_PROGRAM, "-fopenmp"):
-        return optimise, ["-fopenmp"]
+    if builds(compiler, OPENMP_PROGRAM, OPENMP):
+        return optimise, [OPENMP]
     print("kernels: the compiler has no OpenMP; building the extensions serial", file=sys.stderr)
     return optimise, []
 
@@ -81,8 +83,8 @@ class BuildExtensions(build_ext):
 
 extensions = [
     Extension(
-        f"kernels.compiled.{name}",
-        [f"kernels/compiled/{name}.pyx"],
+        f"kernels.cython.compiled.{name}",
+        [f"kernels/cython/compiled/{name}.pyx"],
         include_dirs=[numpy.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )

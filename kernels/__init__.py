@@ -1,10 +1,16 @@
 """Helper package of the executable book on parallel and asynchronous processing in Python.
 
 Problems x backends: every problem has an exact specification and a NumPy reference
-(:mod:`kernels.problems`); every backend is one short registered function
-(:mod:`kernels.backends`). :func:`run` runs any pair, :mod:`kernels.bench` measures them,
-:mod:`kernels.plot` draws speedups, :mod:`kernels.widgets` explores them live, and
-:mod:`kernels.exercises` checks learners' answers.
+(:mod:`kernels.problems`); every backend is one short function, known to the registry
+as data (:mod:`kernels.core.catalogue`) and imported only when it first runs.
+:func:`run` runs any pair, :mod:`kernels.core.bench` measures them. Each tool has its
+own folder, named as its chapter (``kernels.multiprocessing``, ``kernels.dask``,
+``kernels.numba``, ...), with its backend, kernels, chapter helpers (``demos.py``) and
+exercise checkers (``checks.py``); the CLI, widgets and plots are in
+:mod:`kernels.frontends`.
+
+``import kernels`` costs NumPy and psutil, not dask, JAX or numba: a spawned worker or
+an MPI rank pays only for what it runs.
 
 Examples
 --------
@@ -16,20 +22,26 @@ Examples
 ((40, 60), dtype('int32'))
 """
 
-from .api import backends, check_memory, problems, reference, run
-from .errors import (
+# The problems package first: importing a subpackage binds its name on this package, and
+# the function kernels.problems() must be what that name means from here on.
+from . import problems as _problem_modules  # noqa: F401  (isort: first)
+from .core.api import backends, check_memory, problems, reference, run, unavailable
+from .core.errors import (
     BackendUnavailableError,
+    CommandTimeoutError,
     KernelsError,
     ProblemTooLargeError,
     RankFailedError,
     UnpicklableTaskError,
     WorkerDiedError,
 )
+from .core.runtime import prepare
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BackendUnavailableError",
+    "CommandTimeoutError",
     "KernelsError",
     "ProblemTooLargeError",
     "RankFailedError",
@@ -37,7 +49,9 @@ __all__ = [
     "WorkerDiedError",
     "backends",
     "check_memory",
+    "prepare",
     "problems",
     "reference",
     "run",
+    "unavailable",
 ]

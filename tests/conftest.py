@@ -16,6 +16,12 @@ import psutil
 import pytest
 import yaml
 
+import kernels
+
+# Before numba or JAX starts: 4 threads and 4 CPU devices, so that numba-parallel and
+# jax-sharded run up to 4 workers in this process (the chapters make the same call).
+kernels.prepare(4)
+
 # Only this process draws off-screen; notebook kernels keep their inline backend.
 matplotlib.use("Agg")
 

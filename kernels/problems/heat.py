@@ -25,8 +25,8 @@ import itertools
 
 import numpy as np
 
-from ..params import IntParam
-from ..registry import Problem, register_problem
+from ..core.params import IntParam
+from ..core.registry import Problem, register_problem
 
 R = 0.2
 # A few ulps of round-off per step, accumulated over many steps, stays far below this.

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..params import IntParam
-from ..registry import Problem, register_problem
+from ..core.params import IntParam
+from ..core.registry import Problem, register_problem
 
 REAL_RANGE = (-2.0, 0.5)
 IMAG_RANGE = (-1.25, 1.25)

@@ -22,8 +22,8 @@ import math
 
 import numpy as np
 
-from ..params import IntParam
-from ..registry import Problem, register_problem
+from ..core.params import IntParam
+from ..core.registry import Problem, register_problem
 
 CHUNK_SAMPLES = 100_000
 

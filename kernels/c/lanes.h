@@ -1,0 +1,54 @@
+/* The Mandelbrot kernels of the C baseline: one point at a time, and 16 in lock-step.
+ *
+ * escape_count is the textbook loop; escape_counts_lanes iterates LANES neighbouring
+ * points together, with a sticky "escaped" flag per lane, as the Cython and numba
+ * kernels do, so that the compiler can vectorise the inner loop. Included by
+ * mandelbrot.c, which times them; shown whole in the book.
+ */
+#ifndef KERNELS_LANES_H
+#define KERNELS_LANES_H
+
+static int escape_count(double cr, double ci, int max_iter) {
+    double zr = 0.0, zi = 0.0, zr2 = 0.0, zi2 = 0.0;
+    int n = 0;
+    while (n < max_iter && zr2 + zi2 <= 4.0) {
+        zi = 2.0 * zr * zi + ci;
+        zr = zr2 - zi2 + cr;
+        zr2 = zr * zr;
+        zi2 = zi * zi;
+        n++;
+    }
+    return n;
+}
+
+#define LANES 16
+
+static void escape_counts_lanes(const double *cr, double ci, int m, int max_iter, int *out) {
+    double zr[LANES], zi[LANES], zr2[LANES], zi2[LANES], c[LANES];
+    int count[LANES], active[LANES];
+    for (int lane = 0; lane < LANES; lane++) {
+        zr[lane] = zi[lane] = zr2[lane] = zi2[lane] = 0.0;
+        count[lane] = 0;
+        active[lane] = lane < m;
+        c[lane] = lane < m ? cr[lane] : 0.0;
+    }
+    for (int n = 0; n < max_iter; n++) {
+        int any_active = 0;
+        for (int lane = 0; lane < LANES; lane++) {
+            int still = active[lane] & (zr2[lane] + zi2[lane] <= 4.0);
+            active[lane] = still;
+            count[lane] += still;
+            any_active |= still;
+            double new_zi = 2.0 * zr[lane] * zi[lane] + ci;
+            double new_zr = zr2[lane] - zi2[lane] + c[lane];
+            zi[lane] = still ? new_zi : zi[lane];
+            zr[lane] = still ? new_zr : zr[lane];
+            zr2[lane] = zr[lane] * zr[lane];
+            zi2[lane] = zi[lane] * zi[lane];
+        }
+        if (!any_active) break;
+    }
+    for (int lane = 0; lane < m; lane++) out[lane] = count[lane];
+}
+
+#endif

@@ -1,0 +1,186 @@
+"""The head-to-head chapter's measurements: every backend, the C ceiling, start-up costs.
+
+:func:`head_to_head` times every available Mandelbrot backend at each worker count;
+:func:`c_ceiling` times the C program (:mod:`kernels.c_baseline`) at the same thread
+counts; :func:`distances` states each tool's serial speed against pure Python and its
+distance from C; :func:`startup_costs` measures what it costs to get going with each
+tool (a pool, a cluster, ``mpiexec``, a compilation), which decides the short jobs.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from ..c import baseline as c_baseline
+from ..core import api, bench, tasks
+from ..core.figures import footnote
+
+
+def head_to_head(
+    params: dict, workers: Iterable[int], repeat: int, backends: Iterable[str] | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:  # fmt: skip
+    """:func:`kernels.bench.measure` of Mandelbrot with every available backend."""
+    chosen = list(backends) if backends is not None else api.backends("mandelbrot")
+    return bench.measure("mandelbrot", chosen, workers=list(workers), repeat=repeat,
+                         progress=progress, **params)  # fmt: skip
+
+
+def c_ceiling(params: dict, workers: Iterable[int], repeat: int) -> pd.DataFrame:
+    """Seconds of the C program's loop (16 lanes, OpenMP) at each thread count.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``workers`` and ``seconds`` (best of ``repeat``); the counts are checked
+        against the reference.
+    """
+    expected = api.reference("mandelbrot", **params)
+    rows = []
+    for threads in workers:
+        run = c_baseline.best_time(**params, threads=threads, repeat=repeat)
+        if not np.array_equal(run.counts, expected):
+            raise AssertionError("the C program's counts differ from the reference")
+        rows.append({"workers": threads, "seconds": run.seconds})
+    return pd.DataFrame(rows)
+
+
+def distances(df: pd.DataFrame, ceiling: pd.DataFrame | None) -> pd.DataFrame:
+    """Each backend's serial time against Python's and its best time against C's.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        From :func:`head_to_head` (must include the ``python`` backend).
+    ceiling : pandas.DataFrame or None
+        From :func:`c_ceiling`; ``None`` where there is no C compiler.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per backend: ``serial_s`` (1 worker), ``x_python`` (Python's serial time
+        over it), ``best_s`` and ``at_workers`` (its fastest run), ``c_s`` (C at that many
+        threads) and ``of_c_speed`` (``c_s / best_s``: 1 is as fast as C).
+    """
+    python = df[(df.backend == "python") & (df.workers == 1)]["median_s"]
+    if python.empty:
+        raise ValueError("the table needs the python backend at 1 worker as the baseline")
+    c_time = ceiling.set_index("workers")["seconds"] if ceiling is not None else None
+    rows = []
+    for backend, part in df.groupby("backend", sort=False):
+        serial = part[part.workers == 1]["median_s"]
+        best = part.loc[part["median_s"].idxmin()]
+        row = {
+            "backend": backend,
+            "serial_s": float(serial.iloc[0]) if len(serial) else np.nan,
+            "x_python": float(python.iloc[0] / serial.iloc[0]) if len(serial) else np.nan,
+            "best_s": float(best["median_s"]),
+            "at_workers": int(best["workers"]),
+        }
+        if c_time is not None and row["at_workers"] in c_time.index:
+            row["c_s"] = float(c_time[row["at_workers"]])
+            row["of_c_speed"] = row["c_s"] / row["best_s"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def plot_head_to_head(df: pd.DataFrame, ceiling: pd.DataFrame | None):
+    """Speed against pure Python (log scale) for every backend and worker count, C dashed."""
+    python = float(df[(df.backend == "python") & (df.workers == 1)]["median_s"].iloc[0])
+    fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+    markers = "os^vD<>phx*+"
+    for k, (backend, part) in enumerate(df.groupby("backend", sort=False)):
+        ax.plot(part["workers"], python / part["median_s"], marker=markers[k % len(markers)],
+                label=backend)  # fmt: skip
+    if ceiling is not None:
+        ax.plot(ceiling["workers"], python / ceiling["seconds"], "k--", lw=2,
+                label="C with OpenMP (ceiling)")  # fmt: skip
+    ax.set_yscale("log")
+    ax.set_xticks(sorted(df["workers"].unique()))
+    ax.set_xlabel("workers (processes, threads, ranks or devices)")
+    ax.set_ylabel("times faster than pure Python, 1 worker (log)")
+    ax.set_title("Mandelbrot, every tool on this machine")
+    ax.legend(fontsize=8, ncol=2)
+    params = df["params"].iloc[0]
+    footnote(fig, f"mandelbrot {params}, median of repeats.")
+    return fig
+
+
+def _timed(func) -> float:
+    start = time.perf_counter()
+    func()
+    return time.perf_counter() - start
+
+
+def startup_costs(workers: int = 2, repeat: int = 2) -> pd.DataFrame:
+    """Seconds to get going with each tool, before any useful work.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``tool``, ``what`` and ``seconds`` (best of ``repeat`` where repeatable).
+    """
+    from ..dask.cluster import local_cluster
+    from ..multiprocess.demos import measure_pool_startup
+
+    rows = []
+
+    def thread_pool() -> None:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(tasks.square, range(workers)))
+
+    rows.append(("threads", f"start {workers} threads, one task each, stop",
+                 bench.best_of(thread_pool, repeat)))  # fmt: skip
+    pools = measure_pool_startup(workers, repeat)
+    for library, seconds in zip(pools["library"], pools["seconds"], strict=True):
+        rows.append((library, f"start a spawn pool of {workers}, one task each, stop", seconds))
+
+    def cluster() -> None:
+        with local_cluster(workers):
+            pass
+
+    rows.append(("dask-distributed", f"start and stop a LocalCluster of {workers} workers",
+                 bench.best_of(cluster, 1)))  # fmt: skip
+    if "mpi" in api.backends("mandelbrot"):
+        from ..mpi4py.launch import launch
+
+        run = launch("monte_carlo_pi", workers, samples=1, seed=0)
+        rows.append(("mpi", f"mpiexec -n {workers}: processes, imports, MPI_Init", run.startup_s))
+    if "numba" in api.backends("mandelbrot"):
+        import numba
+
+        from ..numba import compute as numba_kernels
+
+        fresh = numba.njit(numba_kernels.escape_count.py_func)
+        rows.append(("numba", "compile the escape loop (first call)",
+                     _timed(functools.partial(fresh, 0.0, 0.0, 10))))  # fmt: skip
+    if "jax" in api.backends("mandelbrot"):
+        import jax
+
+        from ..jax import compute as jax_kernels
+
+        fresh = jax.jit(lambda cr, ci: jax_kernels.escape_counts(cr, ci, 10))
+        grid = np.zeros((4, 4), dtype=np.float32)
+        rows.append(("jax", "trace and compile the grid loop (first call)",
+                     _timed(lambda: fresh(grid, grid).block_until_ready())))  # fmt: skip
+    rows.append(("cython", "nothing at run time: compiled when the package was installed", 0.0))
+    return pd.DataFrame(rows, columns=["tool", "what", "seconds"])
+
+
+def pool_task_cost(workers: int = 2, counts: tuple[int, int] = (400, 2000)) -> float:
+    """Seconds per task of a running ``multiprocess`` pool (``chunksize=1``), by slope."""
+    from ..core.watched_pool import watched_pool
+    from ..dask.demos import cost_per_task
+
+    with watched_pool(workers, "spawn", "multiprocess") as pool:
+        pool.map(tasks.square, range(workers))
+        times = {n: bench.best_of(functools.partial(pool.map, tasks.square, range(n), 1), 2)
+                 for n in counts}  # fmt: skip
+    return cost_per_task(times)[0]

@@ -1,0 +1,167 @@
+"""Benchmarks: every backend at every worker count, with speedup and efficiency.
+
+:func:`measure` returns a :class:`pandas.DataFrame`; pandas and tqdm are imported when
+it runs, not when :mod:`kernels` is imported.
+"""
+
+from __future__ import annotations
+
+import functools
+import statistics
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .api import backends as available_backends
+from .api import run
+from .params import validate_values
+from .registry import get_backend, get_problem
+from .timing import best_of, checksum, time_call
+
+__all__ = ["COLUMNS", "add_speedups", "best_of", "checksum", "measure", "time_call", "to_records"]
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SCALINGS = ("strong", "weak")
+
+COLUMNS = [
+    "problem", "backend", "workers", "params", "seconds", "median_s", "best_s",
+    "speedup", "efficiency", "self_speedup", "self_efficiency", "checksum", "scaling",
+]  # fmt: skip
+
+
+def _worker_counts(workers: Iterable[int] | int) -> list[int]:
+    counts = [workers] if isinstance(workers, int) else list(workers)
+    if not counts:
+        raise ValueError("workers must name at least one worker count, e.g. [1, 2]")
+    for w in counts:
+        if isinstance(w, bool) or not isinstance(w, int) or w < 1:
+            raise ValueError(f"worker counts must be ints >= 1, got {w!r}")
+    return sorted(set(counts))
+
+
+def measure(
+    problem: str,
+    backends: Sequence[str] | str | None = None,
+    workers: Iterable[int] | int = (1, 2),
+    repeat: int = 3,
+    scaling: str = "strong",
+    progress: bool | Callable[[int, int, str], None] = False,
+    **params: Any,
+) -> pd.DataFrame:
+    """Time ``backends`` on ``problem`` at each worker count.
+
+    Parameters
+    ----------
+    problem : str
+        One of :func:`kernels.problems`.
+    backends : list of str, optional
+        Backends to measure (default: every backend available here). Serial backends
+        are measured at ``workers=1`` only.
+    workers : list of int
+        Worker counts for the parallel backends.
+    repeat : int
+        Timed runs per point, after one uncounted warm-up run.
+    scaling : {"strong", "weak"}
+        ``"strong"`` keeps the problem fixed (Amdahl); ``"weak"`` grows it with the
+        worker count (Gustafson), as the problem's ``weak_scale`` defines.
+    progress : bool or callable
+        ``True`` shows a tqdm bar; a callable gets ``(done, total, label)`` after each point.
+    **params
+        Problem parameters and backend options (the problem's defaults fill the rest).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (backend, workers): ``seconds`` (per repeat), ``median_s``, ``best_s``,
+        ``speedup`` and ``efficiency`` against the fastest 1-worker run measured (for weak
+        scaling, the scaled speedup ``p * T1 / Tp``), ``self_speedup`` and
+        ``self_efficiency`` against the same backend's own 1-worker run, ``checksum``.
+
+    Examples
+    --------
+    >>> df = measure("heat", ["numpy", "threads"], workers=[1, 2], repeat=1, n=32, steps=5)
+    >>> df[["backend", "workers"]].values.tolist()
+    [['numpy', 1], ['threads', 1], ['threads', 2]]
+    """
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    spec = get_problem(problem)
+    if scaling not in SCALINGS:
+        raise ValueError(f"scaling must be one of {', '.join(SCALINGS)}, got {scaling!r}")
+    if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
+        raise ValueError(f"repeat must be an int >= 1, got {repeat!r}")
+    names = (
+        [backends] if isinstance(backends, str) else list(backends or available_backends(problem))
+    )
+    if not names:
+        raise ValueError(f"no backend to measure for {problem!r}")
+    impls = [get_backend(problem, name) for name in names]
+    points = [
+        (impl, w) for impl in impls for w in (_worker_counts(workers) if impl.parallel else [1])
+    ]
+    problem_names = {p.name for p in spec.params}
+    option_names = {o.name for impl in impls for o in impl.options}
+    unknown = sorted(set(params) - problem_names - option_names)
+    if unknown:
+        allowed = ", ".join(sorted(problem_names | option_names))
+        raise TypeError(f"{problem}: unknown parameter(s) {', '.join(unknown)}; allowed: {allowed}")
+    base_values = validate_values(
+        {k: v for k, v in params.items() if k in problem_names}, spec.params, problem
+    )
+
+    bar = tqdm(total=len(points), desc=problem, disable=progress is not True, leave=False)
+    rows = []
+    try:
+        for done, (impl, w) in enumerate(points, start=1):
+            own = {k: v for k, v in params.items() if k in {o.name for o in impl.options}}
+            values = spec.weak_scale(base_values, w) if scaling == "weak" else base_values
+            label = f"{impl.name} x{w}"
+            bar.set_postfix_str(label)
+            call = functools.partial(run, problem, impl.name, w, **values, **own)
+            seconds, result = time_call(call, repeat)
+            rows.append({
+                "problem": problem, "backend": impl.name, "workers": w, "params": dict(values),
+                "seconds": seconds, "median_s": statistics.median(seconds),
+                "best_s": min(seconds), "checksum": checksum(result), "scaling": scaling,
+            })  # fmt: skip
+            bar.update()
+            if callable(progress):
+                progress(done, len(points), label)
+    finally:
+        bar.close()
+    return add_speedups(pd.DataFrame(rows))[COLUMNS]
+
+
+def add_speedups(df: pd.DataFrame) -> pd.DataFrame:
+    """Add the speedup and efficiency columns to rows of ``median_s`` per backend/workers."""
+    df = df.copy()
+    serial = df.loc[df["workers"] == 1, "median_s"]
+    baseline = serial.min() if not serial.empty else np.nan
+    own_one = df[df["workers"] == 1].set_index("backend")["median_s"]
+    t1 = df["backend"].map(own_one)
+    w = df["workers"].astype(float)
+    if (df["scaling"] == "weak").any():
+        # The work grows with p: a perfect run keeps its time, and p times the work is done.
+        df["self_efficiency"] = t1 / df["median_s"]
+        df["self_speedup"] = w * df["self_efficiency"]
+        df["speedup"] = w * baseline / df["median_s"]
+    else:
+        df["self_speedup"] = t1 / df["median_s"]
+        df["self_efficiency"] = df["self_speedup"] / w
+        df["speedup"] = baseline / df["median_s"]
+    df["efficiency"] = df["speedup"] / w
+    return df
+
+
+def to_records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of a :func:`measure` table as JSON-ready dicts (the CLI's ``--json``)."""
+    records = []
+    for row in df.to_dict(orient="records"):
+        records.append(
+            {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+        )
+    return records

@@ -1,0 +1,19 @@
+"""Compiler flags that decide the compiled kernels' results, defined once.
+
+``setup.py`` (the Cython extensions) and the C baseline (:mod:`kernels.c.baseline`) both
+read them, so the ceiling the book measures is built the way the extensions are:
+
+* ``-O3``: full optimisation;
+* ``-march=native``: the vector instructions of the machine it is built on (a local
+  build, not a wheel to share);
+* ``-ffp-contract=off``: no fused multiply-add, so the compiled Mandelbrot counts equal
+  the NumPy reference bit for bit;
+* ``-fopenmp``: OpenMP threads, where the compiler has it.
+
+This module imports nothing but the standard library: ``setup.py`` loads it by path,
+before the package or its dependencies are installed.
+"""
+
+OPTIMISE = ("-O3", "-march=native", "-ffp-contract=off")
+OPENMP = "-fopenmp"
+C_FLAGS = (*OPTIMISE, OPENMP)

@@ -1,0 +1,29 @@
+"""Exceptions raised by :mod:`kernels` with messages a learner can act on."""
+
+
+class KernelsError(Exception):
+    """Base class of the errors that :mod:`kernels` raises on purpose."""
+
+
+class BackendUnavailableError(KernelsError, ValueError):
+    """A backend exists but cannot run on this machine (a library or tool is missing)."""
+
+
+class ProblemTooLargeError(KernelsError, ValueError):
+    """The requested problem would not fit in this machine's memory."""
+
+
+class WorkerDiedError(KernelsError, RuntimeError):
+    """A worker process died (killed, crashed, or unable to load its task)."""
+
+
+class UnpicklableTaskError(KernelsError, TypeError):
+    """A task function cannot be sent to worker processes with ``pickle``."""
+
+
+class RankFailedError(KernelsError, RuntimeError):
+    """An MPI rank raised an error (or ``mpiexec`` failed); every rank has been stopped."""
+
+
+class CommandTimeoutError(KernelsError, RuntimeError):
+    """A command ran past its time limit; it and every process it started were stopped."""

@@ -1,0 +1,206 @@
+"""Pools that never hang and never leave a process behind.
+
+The thread and process backends run their tasks through :func:`run_tasks` inside
+:func:`process_pool` or :func:`thread_pool`. The pools are context managers: on every
+path out (result, exception in a task, worker death, Ctrl-C) the workers are stopped and
+joined before the call returns.
+
+Why not ``multiprocessing.Pool``? When one of its workers dies (killed, out of memory,
+or unable to unpickle its function, as happens under ``spawn``/``forkserver`` with a
+function defined in a notebook) ``Pool`` silently replaces the worker and waits forever
+for the lost task. :class:`concurrent.futures.ProcessPoolExecutor`, built on the same
+:mod:`multiprocessing` machinery, notices the death and fails; we turn that failure into
+a :class:`~kernels.errors.WorkerDiedError` that says what happened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import multiprocessing
+import pickle
+import signal
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_EXCEPTION, Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from .catalogue import START_METHOD  # noqa: F401  (the pools' option, declared as data)
+from .errors import UnpicklableTaskError, WorkerDiedError
+
+# Seconds a worker gets to exit on its own before it is terminated.
+JOIN_TIMEOUT = 5.0
+
+
+def describe_exit(process: multiprocessing.process.BaseProcess) -> str:
+    code = process.exitcode
+    if code is None:
+        return f"pid {process.pid} still running"
+    if code < 0:
+        try:
+            return f"pid {process.pid} killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"pid {process.pid} killed by signal {-code}"
+    return f"pid {process.pid} exited with code {code}"
+
+
+def dead_workers(
+    processes: Iterable[multiprocessing.process.BaseProcess],
+) -> list[multiprocessing.process.BaseProcess]:
+    """The processes that ended with an error or a signal (not a clean exit)."""
+    return [p for p in processes if p.exitcode not in (0, None)]
+
+
+def worker_died(processes: Iterable[multiprocessing.process.BaseProcess]) -> WorkerDiedError:
+    """The error that says which worker died and the usual reasons why."""
+    exits = ", ".join(describe_exit(p) for p in dead_workers(processes)) or "exit status unknown"
+    return WorkerDiedError(
+        f"a worker process died before finishing its task ({exits}). It was killed, "
+        "crashed, or could not load its task: with the 'spawn' and 'forkserver' start "
+        "methods a worker can only run functions it can import from a module, not ones "
+        "defined in a notebook or in __main__ (use the 'multiprocess' library for those), "
+        'and a script that starts processes needs an `if __name__ == "__main__":` guard. '
+        "The worker's traceback, if any, is on stderr. The pool has been shut down."
+    )
+
+
+def stop_processes(processes: Iterable[multiprocessing.process.BaseProcess]) -> None:
+    for process in processes:
+        process.join(JOIN_TIMEOUT)
+        if process.is_alive():
+            process.terminate()
+            process.join(JOIN_TIMEOUT)
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+
+class RecordingContext:
+    """A multiprocessing context that remembers every worker process it creates."""
+
+    def __init__(self, context: multiprocessing.context.BaseContext):
+        self._context = context
+        self.processes: list[multiprocessing.process.BaseProcess] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
+
+    def Process(self, *args: Any, **kwargs: Any) -> multiprocessing.process.BaseProcess:
+        process = self._context.Process(*args, **kwargs)
+        self.processes.append(process)
+        return process
+
+
+@contextlib.contextmanager
+def process_pool(
+    workers: int,
+    start_method: str = "spawn",
+    initializer: Callable[..., Any] | None = None,
+    initargs: tuple = (),
+) -> Iterator[ProcessPoolExecutor]:
+    """A process pool that is shut down, and its workers joined, on every path.
+
+    Parameters
+    ----------
+    workers : int
+        Number of worker processes.
+    start_method : {"spawn", "fork", "forkserver"}
+        How the workers start (see :data:`START_METHOD`).
+    initializer, initargs
+        Run once in each worker before its first task (e.g. attach shared memory).
+
+    Raises
+    ------
+    WorkerDiedError
+        A worker died before finishing: the message names its exit code or signal.
+
+    Examples
+    --------
+    >>> with process_pool(2) as pool:
+    ...     run_tasks(pool, abs, [-1, -2])
+    [1, 2]
+    """
+    context = RecordingContext(multiprocessing.get_context(start_method))
+    executor = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=initializer, initargs=initargs
+    )
+    clean = False
+    try:
+        yield executor
+        clean = True
+    except BrokenProcessPool as exc:
+        stop_processes(context.processes)
+        raise worker_died(context.processes) from exc
+    finally:
+        if not clean:
+            executor.shutdown(wait=False, cancel_futures=True)
+            for process in context.processes:
+                if process.is_alive():
+                    process.terminate()
+        executor.shutdown(wait=True, cancel_futures=True)
+        stop_processes(context.processes)
+        if start_method == "forkserver":
+            stop_forkserver("multiprocessing")
+
+
+def stop_forkserver(library: str = "multiprocessing") -> None:
+    """Stop the fork server, which would otherwise outlive the call by design.
+
+    The standard library (and ``multiprocess``, its copy) keeps one fork server per
+    interpreter and offers no public way to stop it; ``_stop`` is what its own test suite
+    uses, and it restarts on next use.
+    """
+    forkserver = importlib.import_module(f"{library}.forkserver")
+    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
+    if stop is not None:
+        stop()
+
+
+@contextlib.contextmanager
+def thread_pool(workers: int) -> Iterator[ThreadPoolExecutor]:
+    """A thread pool whose pending tasks are cancelled and threads joined on every path."""
+    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kernels")
+    try:
+        yield executor
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def check_picklable(func: Callable[..., Any]) -> None:
+    """Refuse, with a clear message, a function ``pickle`` cannot send to a worker.
+
+    Found here, before any task is queued, this is a plain error; found by the pool's
+    feeder thread it would break the pool on some Python versions.
+    """
+    try:
+        pickle.dumps(func)
+    except (pickle.PicklingError, AttributeError, TypeError) as exc:
+        raise UnpicklableTaskError(
+            f"cannot send {func!r} to worker processes: {exc}. With the standard library "
+            "a task function must be defined at the top level of an importable module "
+            "(not a lambda, a nested function or a notebook cell under 'spawn'); the "
+            "'multiprocess' library can send those."
+        ) from exc
+
+
+def run_tasks(executor: Executor, func: Callable[..., Any], tasks: Iterable[Any]) -> list[Any]:
+    """Run ``func(task)`` for every task; return the results in task order.
+
+    Tasks are handed out as workers become free (dynamic scheduling). The first exception
+    raised by any task is re-raised here as soon as it happens, with its original type and
+    message, and the tasks not yet started are cancelled. ``executor`` is a
+    :class:`concurrent.futures.Executor` or a :class:`~kernels.multiprocess.pool.WatchedPool`.
+    """
+    if hasattr(executor, "run_tasks"):
+        return executor.run_tasks(func, tasks)
+    if isinstance(executor, ProcessPoolExecutor):
+        check_picklable(func)
+    futures = [executor.submit(func, task) for task in tasks]
+    done, _ = wait_futures(futures, return_when=FIRST_EXCEPTION)
+    for future in futures:
+        if future in done and future.exception() is not None:
+            for other in futures:
+                other.cancel()
+            raise future.exception()
+    return [future.result() for future in futures]

@@ -1,0 +1,162 @@
+"""NumPy arrays in :mod:`multiprocessing.shared_memory`, and a stencil run on them.
+
+:func:`shared_arrays` owns the segments (a context manager); :func:`solve_in_blocks`
+runs a stencil in worker processes that keep one row block each for the whole run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .pools import run_tasks
+
+
+def _shared_memory(library: str) -> Any:
+    """``multiprocessing.shared_memory`` or ``multiprocess``'s copy of it.
+
+    Workers must use the module of the library that started them: each library has its
+    own resource tracker, and a segment registered with a tracker the parent does not
+    know about is unlinked as "leaked" when that worker exits.
+    """
+    return importlib.import_module(f"{library}.shared_memory")
+
+
+@dataclass
+class SharedArrays:
+    """Float64 arrays in shared memory and the segment names workers attach to."""
+
+    names: list[str]
+    arrays: list[np.ndarray]
+    segments: list[Any] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def shared_arrays(
+    shape: tuple[int, ...], count: int, library: str = "multiprocessing"
+) -> Iterator[SharedArrays]:
+    """Create ``count`` float64 arrays of ``shape`` in shared memory; free them on exit.
+
+    Copy out what you need before the block ends: the memory is unlinked on exit.
+    ``library`` (``"multiprocessing"`` or ``"multiprocess"``) must be the one whose
+    processes will attach.
+
+    Examples
+    --------
+    >>> with shared_arrays((2, 3), 1) as shared:
+    ...     shared.arrays[0][:] = 1.0
+    ...     total = shared.arrays[0].sum()
+    >>> float(total)
+    6.0
+    """
+    nbytes = max(int(np.prod(shape)) * 8, 1)
+    shared_memory = _shared_memory(library)
+    segments = [shared_memory.SharedMemory(create=True, size=nbytes) for _ in range(count)]
+    shared = SharedArrays(
+        [s.name for s in segments],
+        [np.ndarray(shape, dtype=np.float64, buffer=s.buf) for s in segments],
+    )
+    try:
+        yield shared
+    finally:
+        shared.arrays.clear()  # drop our views so that the segments can be closed
+        for segment in segments:
+            segment.unlink()
+            with contextlib.suppress(BufferError):  # the caller still holds a view
+                segment.close()
+
+
+def attach(
+    names: list[str], shape: tuple[int, ...], library: str = "multiprocessing"
+) -> SharedArrays:
+    """In a worker: map the named segments. Keep the result alive while using the arrays."""
+    shared_memory = _shared_memory(library)
+    segments = [shared_memory.SharedMemory(name=name) for name in names]
+    arrays = [np.ndarray(shape, dtype=np.float64, buffer=s.buf) for s in segments]
+    return SharedArrays(names, arrays, segments)
+
+
+# --- A stencil in processes that keep their row block for every step ----------------
+#
+# The two fields live in shared memory. Each worker owns one block of rows for the whole
+# run and, after every step, waits at a barrier for the others: a block reads its
+# neighbours' edge rows, so no one may start step k + 1 before all finished step k.
+# Nothing but the block bounds ever crosses between processes, and the parent is not
+# involved in the per-step synchronisation at all. Both process backends (chapters 02
+# and 03) run the heat problem this way, each with its own library's pool.
+
+# Set in each worker by attach_fields: the shared fields, the barrier, the update.
+WORKER: dict[str, Any] = {}
+
+
+def attach_fields(
+    segment_names: list[str], shape: tuple[int, int], barrier: Any, library: str,
+    step_rows: Callable[[np.ndarray, np.ndarray, int, int], None],
+) -> None:  # fmt: skip
+    """Pool initializer: map the two shared fields and keep the barrier and the update."""
+    WORKER["fields"] = attach(segment_names, shape, library)
+    WORKER["barrier"] = barrier
+    WORKER["step_rows"] = step_rows
+
+
+def solve_block(task: tuple[int, int, int]) -> None:
+    """One worker's whole run: update rows ``lo:hi`` for ``steps`` steps, meeting after each."""
+    lo, hi, steps = task
+    fields, barrier = WORKER["fields"].arrays, WORKER["barrier"]
+    step_rows = WORKER["step_rows"]
+    try:
+        for step in range(steps):
+            step_rows(fields[step % 2], fields[1 - step % 2], lo, hi)
+            barrier.wait()
+    except BaseException:
+        barrier.abort()  # release the other workers instead of leaving them waiting
+        raise
+
+
+def solve_in_blocks(
+    open_pool: Callable[..., Any],
+    library: str,
+    start_method: str,
+    initial: np.ndarray,
+    blocks: list[tuple[int, int]],
+    steps: int,
+    step_rows: Callable[[np.ndarray, np.ndarray, int, int], None],
+) -> np.ndarray:
+    """Run a stencil with one long-lived task per row block; return the final field.
+
+    Parameters
+    ----------
+    open_pool : callable
+        ``open_pool(workers, start_method, initializer=..., initargs=...)``, a context
+        manager giving a pool that :func:`~kernels.core.pools.run_tasks` accepts. The
+        pool must run all its tasks at once (one per worker), as both process pools of
+        the book do.
+    library : {"multiprocessing", "multiprocess"}
+        The pool's library: the barrier and the shared memory must come from it too.
+    start_method : str
+        How the workers start.
+    initial : numpy.ndarray
+        The field at step 0 (its boundary rows and columns never change).
+    blocks : list of (int, int)
+        The rows ``lo:hi`` each worker updates, one block per worker.
+    steps : int
+        Steps to take.
+    step_rows : callable
+        ``step_rows(src, dst, lo, hi)`` writes rows ``lo:hi`` of the next field; it must
+        be importable by name (a function at the top level of a module).
+    """
+    context = importlib.import_module(library).get_context(start_method)
+    barrier = context.Barrier(len(blocks))
+    with shared_arrays(initial.shape, 2, library) as shared:
+        shared.arrays[0][...] = initial
+        shared.arrays[1][...] = initial
+        initargs = (shared.names, initial.shape, barrier, library, step_rows)
+        with open_pool(len(blocks), start_method, initializer=attach_fields,
+                       initargs=initargs) as pool:  # fmt: skip
+            run_tasks(pool, solve_block, [(lo, hi, steps) for lo, hi in blocks])
+        return shared.arrays[steps % 2].copy()

@@ -1,0 +1,124 @@
+"""The code the book prints from :mod:`kernels`, listed per tool.
+
+A chapter shows a kernel with ``inspect.getsource`` (or a whole file), so the page
+never drifts from what runs and is measured. Everything shown is listed here, by tool:
+the tests check that every name resolves and has source, that every whole file exists,
+and that every ``inspect.getsource`` in the notebooks names something listed. Nothing
+is imported until :func:`resolve` is called.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from importlib.resources import files
+from typing import Any
+
+# Functions, classes and modules, as dotted names; by the tool (folder) they belong to.
+SHOWN: dict[str, tuple[str, ...]] = {
+    "problems": (
+        "kernels.problems.mandelbrot.rows_python",
+        "kernels.problems.mandelbrot.escape_counts",
+        "kernels.problems.mandelbrot.rows_in_batches",
+        "kernels.problems.monte_carlo_pi.chunk_rng",
+        "kernels.problems.plans.mandelbrot_plan",
+    ),
+    "core": (
+        "kernels.core.shared_memory.solve_block",
+        "kernels.core.shared_memory.solve_in_blocks",
+    ),
+    "foundations": (
+        "kernels.foundations.backend.mandelbrot_python",
+        "kernels.foundations.backend.mandelbrot_threads",
+    ),
+    "multiprocessing": ("kernels.multiprocessing.backend.mandelbrot_multiprocessing",),
+    "multiprocess": ("kernels.multiprocess.backend.mandelbrot_multiprocess",),
+    "dask": (
+        "kernels.dask.graphs.delayed_tasks",
+        "kernels.dask.graphs.compute_plan",
+        "kernels.dask.graphs.mandelbrot_array",
+        "kernels.dask.graphs.advance",
+        "kernels.dask.graphs.heat_array",
+    ),
+    "mpi4py": (
+        "kernels.mpi4py.examples.pingpong.pingpong",
+        "kernels.mpi4py.programs.monte_carlo_pi",
+        "kernels.mpi4py.programs.mandelbrot.solve",
+        "kernels.mpi4py.programs.heat",
+    ),
+    "numba": (
+        "kernels.numba.compute.escape_counts_lanes",
+        "kernels.numba.compute.mandelbrot_counts",
+        "kernels.numba.compute.mandelbrot_counts_parallel",
+        "kernels.numba.compute.chunk_hits",
+    ),
+    "jax": (
+        "kernels.jax.compute.escape_counts",
+        "kernels.jax.compute.mandelbrot",
+        "kernels.jax.compute.mandelbrot_sharded",
+        "kernels.jax.compute.chunk_hits",
+        "kernels.jax.compute.heat_program",
+    ),
+    "asyncio": (
+        "kernels.asyncio.demos.fetch_all",
+        "kernels.asyncio.demos.fetch",
+        "kernels.asyncio.races.increment_racily",
+    ),
+}
+
+# Whole files, as (package, file name), by tool.
+FILES: dict[str, tuple[tuple[str, str], ...]] = {
+    "cython": (("kernels.cython.compiled", "mandelbrot.pyx"),),
+    "c": (("kernels.c", "lanes.h"), ("kernels.c", "mandelbrot.c")),
+    "mpi4py": tuple(
+        ("kernels.mpi4py.examples", f"{name}.py")
+        for name in ("hello", "point_to_point", "collectives", "deadlock", "futures_pi")
+    ),
+}
+
+
+def shown_names() -> set[str]:
+    """Every dotted name of :data:`SHOWN`."""
+    return {name for names in SHOWN.values() for name in names}
+
+
+def resolve(name: str) -> Any:
+    """The object a dotted name of :data:`SHOWN` names (its module imported now).
+
+    Examples
+    --------
+    >>> resolve("kernels.problems.mandelbrot.escape_counts").__name__
+    'escape_counts'
+    """
+    parts = name.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError:
+            continue
+        for attr in parts[cut:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ModuleNotFoundError(f"no module in {name!r}")
+
+
+def source(name: str) -> str:
+    """The source of a listed name, as the book prints it (compiled functions unwrapped).
+
+    Raises
+    ------
+    KeyError
+        When ``name`` is not listed in :data:`SHOWN`: list what the book shows.
+    """
+    if name not in shown_names():
+        raise KeyError(f"{name!r} is not listed in kernels.core.shown.SHOWN")
+    obj = resolve(name)
+    obj = getattr(obj, "py_func", obj)  # a numba dispatcher: its Python function
+    return inspect.getsource(obj).rstrip()
+
+
+def file_text(package: str, name: str) -> str:
+    """A whole file the book shows, listed in :data:`FILES`."""
+    if (package, name) not in {f for files_ in FILES.values() for f in files_}:
+        raise KeyError(f"{package}/{name} is not listed in kernels.core.shown.FILES")
+    return (files(package) / name).read_text().rstrip()

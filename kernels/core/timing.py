@@ -1,0 +1,48 @@
+"""Honest timings: a warm-up first, then repeats; the best and the median."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+
+def checksum(result: Any) -> float:
+    """Sum of an array result, or the scalar result itself, as a float."""
+    if isinstance(result, np.ndarray):
+        return float(np.sum(result, dtype=np.float64))
+    return float(result)
+
+
+def time_call(func: Callable[[], Any], repeat: int, warmup: bool = True) -> tuple[list[float], Any]:
+    """Wall times of ``repeat`` calls of ``func`` (after one uncounted warm-up call).
+
+    The warm-up absorbs one-off costs (JIT compilation, imports, caches); each timed call
+    still pays whatever a real call pays, pool start-up included.
+
+    Examples
+    --------
+    >>> seconds, result = time_call(lambda: sum(range(1000)), repeat=3)
+    >>> len(seconds), result
+    (3, 499500)
+    """
+    if repeat < 1:
+        raise ValueError(f"repeat must be >= 1, got {repeat}")
+    result = func() if warmup else None
+    seconds = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = func()
+        seconds.append(time.perf_counter() - start)
+    return seconds, result
+
+
+def best_of(func: Callable[[], Any], repeat: int) -> float:
+    """The shortest wall time of ``repeat`` calls of ``func`` (no warm-up call).
+
+    For the chapters' small demonstrations, where the fastest run is the least disturbed
+    by the rest of the machine.
+    """
+    return min(time_call(func, repeat, warmup=False)[0])

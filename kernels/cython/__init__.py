@@ -1,0 +1,5 @@
+"""Chapter 06, Cython: typed loops compiled ahead of time, OpenMP threads with prange.
+
+``backend.py`` (the ``cython`` and ``cython-parallel`` backends), ``compiled/`` (the
+``.pyx`` extension modules), ``demos.py`` (memory bandwidth) and ``checks.py``.
+"""

@@ -1,0 +1,114 @@
+"""The dask task graphs of the three problems, shared by both dask backends.
+
+* Mandelbrot and Monte Carlo reuse the plans of the pool backends
+  (:mod:`kernels.problems.plans`): one ``dask.delayed`` task per row set or chunk group.
+* :func:`mandelbrot_array` is the same image as a ``dask.array`` built block by block
+  (the chapter compares chunk sizes with it).
+* :func:`heat_array` runs the stencil with ``map_overlap``: every block is extended by
+  a halo of ``k`` rows from its neighbours and advanced ``k`` steps on its own, so the
+  blocks meet once every ``k`` steps instead of every step. The rows near a block's
+  edge go stale one row per step, and exactly those ``k`` rows are trimmed off
+  afterwards, so the result is bit for bit the serial one.
+"""
+
+from __future__ import annotations
+
+import math
+
+import dask
+import dask.array as da
+import numpy as np
+
+from ..core.plans import Plan
+from ..problems import heat, mandelbrot
+
+# The deepest halo heat_array chooses by itself: each exchange costs a round of tasks and
+# transfers (about 15 ms on a two-worker LocalCluster here, measured), each halo row is
+# recomputed work.
+MAX_HALO_STEPS = 64
+
+
+def default_halo_steps(block_rows: int) -> int:
+    """Steps between exchanges for blocks of ``block_rows``: an eighth of a block, 1..64.
+
+    Each block then recomputes at most a quarter of its rows (an eighth on each side).
+    """
+    return max(1, min(MAX_HALO_STEPS, block_rows // 8))
+
+
+def delayed_tasks(plan: Plan) -> list:
+    """One ``dask.delayed`` call per task of ``plan``, in task order (nothing runs yet)."""
+    func = dask.delayed(plan.func, pure=True)
+    return [func(task) for task in plan.tasks]
+
+
+def compute_plan(plan: Plan, **compute_kwargs) -> object:
+    """Run ``plan`` with :func:`dask.compute` (``scheduler=``, ``num_workers=`` ...)."""
+    return plan.combine(list(dask.compute(*delayed_tasks(plan), **compute_kwargs)))
+
+
+def mandelbrot_array(width: int, height: int, max_iter: int, chunk_rows: int) -> da.Array:
+    """The escape-count image as a lazy ``dask.array``, ``chunk_rows`` rows per block.
+
+    Each block is ``mandelbrot.rows_numpy`` of a range of row numbers; computing the
+    array gives exactly :func:`kernels.problems.mandelbrot.reference`.
+    """
+    rows = da.arange(height, chunks=chunk_rows)
+    return rows.map_blocks(
+        mandelbrot.rows_numpy,
+        width=width,
+        height=height,
+        max_iter=max_iter,
+        new_axis=1,
+        chunks=(rows.chunks[0], (width,)),
+        dtype=np.int32,
+        meta=np.empty((0, 0), dtype=np.int32),
+    )
+
+
+def advance(block: np.ndarray, steps: int) -> np.ndarray:
+    """Advance a block (with its halo rows) ``steps`` steps; its first and last rows stay.
+
+    Rows ``steps`` away from either end are exact afterwards; nearer ones are stale
+    unless they are the grid's own fixed boundary rows (which never change).
+    """
+    src = block.copy()
+    dst = block.copy()
+    for _ in range(steps):
+        heat.step_rows(src, dst, 1, block.shape[0] - 1)
+        src, dst = dst, src
+    return src
+
+
+def heat_array(n: int, steps: int, blocks: int, halo_steps: int | None = None) -> da.Array:
+    """The heat field after ``steps`` steps as a lazy ``dask.array`` of ``blocks`` row blocks.
+
+    Parameters
+    ----------
+    n, steps : int
+        The problem's parameters.
+    blocks : int
+        Row blocks (the parallelism); each is ``ceil(n / blocks)`` rows.
+    halo_steps : int, optional
+        Steps between exchanges, and the halo depth in rows. ``1`` exchanges every
+        step (the most communication, no redundant work); larger values trade
+        recomputed halo rows for fewer exchanges. Default: :func:`default_halo_steps`.
+    """
+    rows = math.ceil(n / max(1, blocks))
+    halo_steps = halo_steps or default_halo_steps(rows)
+    u = da.from_array(heat.initial(n), chunks=(rows, n))
+    done = 0
+    while done < steps:
+        k = min(halo_steps, steps - done)
+        # boundary="none": the top and bottom blocks get no padding, so the grid's own
+        # fixed rows are their first/last rows, which advance() never updates.
+        u = u.map_overlap(
+            advance,
+            depth={0: k, 1: 0},
+            boundary="none",
+            steps=k,
+            dtype=np.float64,
+            meta=np.empty((0, 0)),
+        )
+        done += k
+    return u

@@ -1,0 +1,165 @@
+"""``python -m kernels``: machine information and benchmarks from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..core import api, machine
+from ..core.runtime import prepare
+
+
+def _parse_param(text: str) -> tuple[str, int | str]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"--param takes NAME=VALUE, got {text!r}")
+    name, value = text.split("=", 1)
+    try:
+        return name.strip(), int(value)
+    except ValueError:
+        return name.strip(), value.strip()
+
+
+def _parse_ints(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated ints, got {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one worker count")
+    return values
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m kernels``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m kernels",
+        description="Problems x backends of the parallel Python book: info and benchmarks.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("info", help="cores, CPU, libraries, MPI, C compiler with OpenMP, GPU")
+    bench = sub.add_parser("bench", help="time backends on a problem and print a table")
+    bench.add_argument("problem", nargs="?", help=f"one of: {', '.join(api.problems())}")
+    bench.add_argument(
+        "--all", action="store_true",
+        help="every problem with every available backend (default --size default); saves "
+             "bench-<problem>.png (and .json) in --out",
+    )  # fmt: skip
+    bench.add_argument("--out", type=Path, default=Path("."), help="folder for --all's files")
+    bench.add_argument("--backends", help="comma-separated (default: all available)")
+    bench.add_argument("--workers", type=_parse_ints, help="comma-separated, default 1..cores")
+    bench.add_argument("--repeat", type=int, default=3, help="timed runs per point (default 3)")
+    bench.add_argument("--scaling", choices=["strong", "weak"], default="strong")
+    bench.add_argument(
+        "--size", choices=["default", "quick", "test", "bench"],
+        help="size preset the --param values start from (default: bench; default with --all)",
+    )  # fmt: skip
+    bench.add_argument(
+        "--param", action="append", type=_parse_param, default=[], metavar="NAME=VALUE",
+        help="problem parameter or backend option; repeat for several",
+    )  # fmt: skip
+    bench.add_argument("--json", type=Path, help="write the records to this JSON file")
+    student = sub.add_parser("student", help="copy the notebooks without their solutions")
+    student.add_argument("--source", type=Path, default=Path("notebooks"))
+    student.add_argument("--out", type=Path, default=Path("student"))
+    bench.add_argument("--plot", type=Path, help="save the speedup plot to this image file")
+    return parser
+
+
+def _print_info() -> None:
+    from .info import info
+
+    prepare()  # before JAX starts: it reports the devices the chapters get
+
+    data = info()
+    cores = data.pop("cores")
+    libraries = data.pop("libraries")
+    backends = data.pop("backends")
+    missing = data.pop("missing")
+    print(f"{'cpu':<10} {data.pop('cpu')}")
+    print(f"{'cores':<10} {cores['usable']} usable, {cores['logical']} logical, "
+          f"{cores['physical']} physical")  # fmt: skip
+    for key, value in data.items():
+        print(f"{key:<10} {value}")
+    print("libraries")
+    for name, version in libraries.items():
+        print(f"  {name:<14} {version or 'not installed'}")
+    print("backends")
+    for problem, names in backends.items():
+        print(f"  {problem:<14} {', '.join(names)}")
+    if missing:
+        print("not available here")
+        for name, why in missing.items():
+            print(f"  {name:<16} {why}")
+
+
+def _bench_one(problem: str, args: argparse.Namespace, backends, workers, size: str,
+               json_path: Path | None, plot_path: Path | None) -> None:  # fmt: skip
+    from ..core import bench, sizes
+
+    params = sizes.params(problem, size)
+    params.update(dict(args.param))
+    df = bench.measure(
+        problem, backends, workers=workers, repeat=args.repeat,
+        scaling=args.scaling, progress=True, **params,
+    )  # fmt: skip
+    shown = df.drop(columns=["problem", "params", "seconds", "scaling"])
+    print(f"{problem} {params} ({args.scaling} scaling, median of {args.repeat})")
+    print(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    if json_path:
+        json_path.write_text(json.dumps(bench.to_records(df), indent=2) + "\n")
+        print(f"wrote {json_path}")
+    if plot_path:
+        import matplotlib.pyplot as plt
+
+        from .plot import speedup
+
+        figure = speedup(df)
+        figure.savefig(plot_path, dpi=120, bbox_inches="tight")
+        plt.close(figure)
+        print(f"wrote {plot_path}")
+
+
+def _bench(args: argparse.Namespace) -> int:
+    if args.all == (args.problem is not None):
+        raise ValueError("give one problem, or --all for every problem (not both)")
+    backends = args.backends.split(",") if args.backends else None
+    workers = args.workers or list(range(1, machine.usable_cores() + 1))
+    # Before numba or JAX starts: threads and CPU devices for every worker count.
+    prepare(max(workers))
+    if not args.all:
+        _bench_one(args.problem, args, backends, workers, args.size or "bench",
+                   args.json, args.plot)  # fmt: skip
+        return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    for problem in api.problems():
+        available = api.backends(problem)
+        chosen = [b for b in backends if b in available] if backends else available
+        files = args.out / f"bench-{problem}"
+        _bench_one(problem, args, chosen, workers, args.size or "default",
+                   files.with_suffix(".json"), files.with_suffix(".png"))  # fmt: skip
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "info":
+            _print_info()
+            return 0
+        if args.command == "student":
+            from .student import write_student_copies
+
+            written = write_student_copies(args.source, args.out)
+            print(f"wrote {len(written)} notebooks without solutions to {args.out}/")
+            return 0
+        return _bench(args)
+    except (ValueError, TypeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

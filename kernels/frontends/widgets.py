@@ -1,0 +1,99 @@
+"""A live speedup explorer for notebooks (needs a running kernel)."""
+
+from __future__ import annotations
+
+import ipywidgets as w
+import matplotlib.pyplot as plt
+from IPython.display import display
+
+from ..core import api, sizes
+from ..core.bench import measure
+from .plot import speedup
+
+
+class Explorer:
+    """Pick a problem, backends, worker counts and a size; Run measures and redraws.
+
+    The controls are in :attr:`widget`; :meth:`run` is what the Run button calls, and
+    :attr:`result` holds the last table measured.
+    """
+
+    def __init__(self, problem: str = "mandelbrot", backends=None, max_workers=None):
+        api.problems()  # registers everything
+        self.problem = w.Dropdown(options=api.problems(), value=problem, description="problem")
+        self.backends = w.SelectMultiple(description="backends", rows=5)
+        self.max_workers = w.IntSlider(
+            value=max_workers or sizes.max_workers(), min=1, max=max(sizes.max_workers(), 8),
+            description="max workers",
+        )  # fmt: skip
+        self.scale = w.FloatLogSlider(
+            value=1.0, base=2, min=-3, max=3, step=1, description="size ×",
+            tooltip="multiplies the problem's main size parameter",
+        )  # fmt: skip
+        self.repeat = w.IntSlider(value=sizes.repeats(), min=1, max=7, description="repeats")
+        self.button = w.Button(description="Run", button_style="primary", icon="play")
+        self.bar = w.IntProgress(min=0, max=1, value=0, description="idle")
+        self.output = w.Output()
+        self.result = None
+        self.problem.observe(lambda _: self._fill_backends(), names="value")
+        self._fill_backends(backends)
+        self.button.on_click(lambda _: self.run())
+        controls = w.VBox([self.problem, self.backends, self.max_workers, self.scale, self.repeat])
+        self.widget = w.VBox([w.HBox([controls, w.VBox([self.button, self.bar])]), self.output])
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def _fill_backends(self, chosen=None) -> None:
+        names = api.backends(self.problem.value)
+        self.backends.options = names
+        parallel = [n for n in names if n not in {"python"}]
+        self.backends.value = tuple(n for n in (chosen or parallel) if n in names)
+
+    def params(self) -> dict[str, int]:
+        """The problem parameters the size slider selects (main size times the factor)."""
+        params = sizes.params(self.problem.value)
+        main = next(iter(params))  # width, samples or n
+        params[main] = max(1, round(params[main] * self.scale.value))
+        return params
+
+    def run(self):
+        """Measure the chosen backends and redraw the plot; returns the table."""
+        self.button.disabled = True
+        self.bar.description = "running"
+
+        def advance(done: int, total: int, label: str) -> None:
+            self.bar.max, self.bar.value, self.bar.description = total, done, label
+
+        try:
+            df = measure(
+                self.problem.value, list(self.backends.value),
+                workers=list(range(1, self.max_workers.value + 1)), repeat=self.repeat.value,
+                progress=advance, **self.params(),
+            )  # fmt: skip
+            self.result = df
+            self.output.clear_output(wait=True)
+            with self.output:
+                fig = speedup(df)
+                display(fig)
+                plt.close(fig)
+            self.bar.description = "done"
+            return df
+        except Exception as exc:
+            self.bar.description = "error"
+            with self.output:
+                print(f"error: {exc}")
+            raise
+        finally:
+            self.button.disabled = False
+
+
+def explorer(problem: str = "mandelbrot", backends=None, max_workers=None) -> Explorer:
+    """The speedup explorer (see :class:`Explorer`); displaying it shows its widget.
+
+    Examples
+    --------
+    >>> type(explorer("heat")).__name__
+    'Explorer'
+    """
+    return Explorer(problem, backends, max_workers)

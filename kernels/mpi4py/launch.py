@@ -1,0 +1,197 @@
+"""Running SPMD programs under ``mpiexec`` from Python (and from a notebook).
+
+MPI programs are scripts that ``mpiexec -n N`` starts N times; they are not notebook
+cells. :func:`launch` runs one of :mod:`kernels.mpi4py.programs` with parameters and brings
+rank 0's result back; :func:`run_script` runs any script and returns its output rank by
+rank; :func:`run_function` runs a function defined in a notebook on every rank (sent
+with ``dill``). All of them fail fast with the failing rank's message, stop ``mpiexec``
+and every rank on a timeout, and leave no process behind.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import BackendUnavailableError, CommandTimeoutError, RankFailedError
+from ..core.machine import find_mpiexec
+from ..core.subprocesses import run_command
+from .programs._program import ERROR_MARK
+
+# Seconds a run may take before every rank is stopped (a deadlock must not hang a call).
+DEFAULT_TIMEOUT = 600.0
+
+
+def mpiexec_path() -> str:
+    """The ``mpiexec`` of this environment, or an error saying how to install one."""
+    mpiexec = find_mpiexec()
+    if mpiexec is None:
+        raise BackendUnavailableError(
+            "mpiexec was not found: `pip install mpich mpi4py` (or `make install`, or "
+            "`conda install -c conda-forge mpich mpi4py`) provides it"
+        )
+    return mpiexec
+
+
+@dataclass(frozen=True)
+class MPIRun:
+    """What one run brought back: rank 0's result and how long the ranks computed."""
+
+    result: Any
+    compute_s: float
+    wall_s: float
+    ranks: int
+
+    @property
+    def startup_s(self) -> float:
+        """Wall time outside the computation: ``mpiexec``, interpreters, imports, I/O."""
+        return max(self.wall_s - self.compute_s, 0.0)
+
+
+def _command(ranks: int, args: list[str]) -> list[str]:
+    if isinstance(ranks, bool) or not isinstance(ranks, int) or ranks < 1:
+        raise ValueError(f"ranks must be an int >= 1, got {ranks!r}")
+    return [mpiexec_path(), "-n", str(ranks), *args]
+
+
+def _environment() -> dict[str, str]:
+    # One BLAS thread per rank: N ranks already use N cores.
+    return {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
+def _execute(command: list[str], timeout: float) -> subprocess.CompletedProcess:
+    """Run ``command``; on timeout stop it and all its ranks and raise."""
+    try:
+        return run_command(command, timeout, env=_environment())
+    except CommandTimeoutError as exc:
+        raise RankFailedError(
+            f"`{Path(command[0]).name} {' '.join(command[1:3])} ...` did not finish within "
+            f"{timeout:g} s and was "
+            "stopped, with every rank. A deadlock (every rank waiting in a blocking "
+            "send or receive) looks exactly like this.\n" + _tail(exc.output, "")
+        ) from None
+
+
+def _tail(stdout: str, stderr: str, lines: int = 15) -> str:
+    text = "\n".join(part for part in (stdout.strip(), stderr.strip()) if part)
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _failure(completed: subprocess.CompletedProcess) -> RankFailedError:
+    marked = re.findall(rf"{ERROR_MARK} (rank \d+ of \d+: .*)", completed.stderr)
+    if marked:
+        return RankFailedError(f"MPI {marked[0]}")
+    return RankFailedError(
+        f"mpiexec exited with code {completed.returncode}:\n"
+        + _tail(completed.stdout, completed.stderr)
+    )
+
+
+def launch(program: str, ranks: int, timeout: float = DEFAULT_TIMEOUT, **params: Any) -> MPIRun:
+    """Run ``kernels.mpi4py.programs.<program>`` on ``ranks`` ranks; return rank 0's result.
+
+    Raises
+    ------
+    RankFailedError
+        A rank raised (the message names the rank and its error) or the run timed out;
+        ``mpiexec`` and every rank have been stopped.
+
+    Examples
+    --------
+    >>> launch("monte_carlo_pi", 2, samples=1000, seed=1).result
+    3.192
+    """
+    import time
+
+    with tempfile.TemporaryDirectory(prefix="kernels-mpi-") as folder:
+        payload, result = Path(folder) / "params.pkl", Path(folder) / "result.pkl"
+        payload.write_bytes(pickle.dumps(params))
+        module = f"kernels.mpi4py.programs.{program}"
+        args = [sys.executable, "-m", "kernels.mpi4py.programs._program", module,
+                str(payload), str(result)]  # fmt: skip
+        start = time.perf_counter()
+        completed = _execute(_command(ranks, args), timeout)
+        wall = time.perf_counter() - start
+        if completed.returncode != 0 or not result.exists():
+            raise _failure(completed)
+        out = pickle.loads(result.read_bytes())
+    return MPIRun(out["result"], out["compute_s"], wall, ranks)
+
+
+def measure(problem: str, ranks: list[int], repeat: int = 3, **params: Any):
+    """Time ``problem`` on each number of ranks: compute time inside the ranks, and wall.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`kernels.core.bench.measure`'s columns for backend ``"mpi"``, with ``seconds``
+        the ranks' compute times (start-up excluded), plus ``wall_s`` and ``startup_s``
+        (medians). One uncounted warm-up run per point.
+    """
+    import statistics
+
+    import pandas as pd
+
+    from ..core.bench import COLUMNS, add_speedups, checksum
+
+    rows = []
+    for count in ranks:
+        launch(problem, count, **params)  # warm-up: file caches, imports
+        runs = [launch(problem, count, **params) for _ in range(repeat)]
+        seconds = [r.compute_s for r in runs]
+        rows.append({
+            "problem": problem, "backend": "mpi", "workers": count, "params": dict(params),
+            "seconds": seconds, "median_s": statistics.median(seconds), "best_s": min(seconds),
+            "checksum": checksum(runs[-1].result), "scaling": "strong",
+            "wall_s": statistics.median(r.wall_s for r in runs),
+            "startup_s": statistics.median(r.startup_s for r in runs),
+        })  # fmt: skip
+    return add_speedups(pd.DataFrame(rows))[[*COLUMNS, "wall_s", "startup_s"]]
+
+
+def run_script(
+    script: str | Path, ranks: int, *args: str, timeout: float = 120.0, check: bool = True,
+    futures: bool = False,
+) -> str:  # fmt: skip
+    """Run ``script args`` with ``python -m mpi4py`` on ``ranks`` ranks; return the output.
+
+    Each line is prefixed by the rank that printed it (``[0] ...``). ``-m mpi4py`` makes
+    an uncaught exception on any rank abort all of them instead of leaving the others
+    waiting. With ``check`` a failure raises :class:`RankFailedError` with the output.
+    With ``futures`` the script runs under ``-m mpi4py.futures``: rank 0 runs it and the
+    other ranks serve its ``MPIPoolExecutor``.
+    """
+    runner = "mpi4py.futures" if futures else "mpi4py"
+    labelled = "kernels.mpi4py.programs.labelled"
+    command = _command(ranks, [sys.executable, "-m", runner, "-m", labelled, str(script), *args])
+    completed = _execute(command, timeout)
+    output = _tail(completed.stdout, completed.stderr, lines=10_000)
+    if check and completed.returncode != 0:
+        raise RankFailedError(f"{Path(script).name} failed on {ranks} ranks:\n{output}")
+    return output
+
+
+def sorted_by_rank(output: str) -> str:
+    """The lines of :func:`run_script` output grouped rank by rank (stable within a rank)."""
+    lines = output.splitlines()
+    rank = [int(m.group(1)) if (m := re.match(r"\[(\d+)\]", ln)) else -1 for ln in lines]
+    return "\n".join(ln for _, ln in sorted(zip(rank, lines, strict=True), key=lambda p: p[0]))
+
+
+def run_function(func, ranks: int, *args: Any, timeout: float = 60.0) -> list[Any]:
+    """Call ``func(comm, *args)`` on every rank; return each rank's return value, in order.
+
+    ``func`` may be defined in a notebook: it travels to the ranks with ``dill``, the
+    globals it uses included.
+    """
+    import dill
+
+    sent = {"function": dill.dumps(func, recurse=True), "args": dill.dumps(args)}
+    return launch("call_function", ranks, timeout=timeout, **sent).result

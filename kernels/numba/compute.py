@@ -1,0 +1,195 @@
+"""The problems as numba-compiled functions: serial ``@njit`` and ``parallel=True`` with prange.
+
+Each problem has a serial function and a parallel one that share the same inner
+``@njit`` kernel; only the outer loop differs (``range`` or ``prange``). The backends in
+:mod:`kernels.numba.backend` call them; chapter 07 shows them.
+
+Importing this module imports numba, which fixes the size of its thread pool when it
+first runs parallel code (``NUMBA_NUM_THREADS``, default: the number of cores). A
+notebook that wants more threads than cores calls :func:`kernels.prepare` first.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+# --- Mandelbrot ---------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def escape_count(cr: float, ci: float, max_iter: int) -> int:
+    """The specification's loop for one point, with ``zr*zr`` and ``zi*zi`` kept.
+
+    The plain version, shown in chapter 07; :func:`escape_counts_lanes` is the fast one.
+    """
+    zr = zi = zr2 = zi2 = 0.0
+    n = 0
+    while n < max_iter and zr2 + zi2 <= 4.0:
+        zi = 2.0 * zr * zi + ci
+        zr = zr2 - zi2 + cr
+        zr2 = zr * zr
+        zi2 = zi * zi
+        n += 1
+    return n
+
+
+LANES = 16  # points iterated in lock-step by escape_counts_lanes
+
+
+@njit(cache=True, nogil=True)
+def escape_counts_lanes(re: np.ndarray, ci: float, max_iter: int, out: np.ndarray) -> None:
+    """Escape counts of one row, :data:`LANES` neighbouring points at a time.
+
+    One point's loop is a chain of dependent multiplications: the CPU waits for each
+    result before starting the next. Sixteen independent points in lock-step keep its
+    vector units busy. A point that has escaped stops changing (``active`` is sticky),
+    so every count is exactly :func:`escape_count`'s.
+    """
+    zr = np.empty(LANES)
+    zi = np.empty(LANES)
+    zr2 = np.empty(LANES)
+    zi2 = np.empty(LANES)
+    c = np.empty(LANES)
+    count = np.empty(LANES, dtype=np.int64)
+    active = np.empty(LANES, dtype=np.int64)
+    for j0 in range(0, re.size, LANES):
+        m = min(LANES, re.size - j0)
+        for lane in range(LANES):
+            zr[lane] = zi[lane] = zr2[lane] = zi2[lane] = 0.0
+            count[lane] = 0
+            active[lane] = 1 if lane < m else 0
+            c[lane] = re[j0 + lane] if lane < m else 0.0
+        for _ in range(max_iter):
+            any_active = 0
+            for lane in range(LANES):
+                still = active[lane] & (zr2[lane] + zi2[lane] <= 4.0)
+                active[lane] = still
+                count[lane] += still
+                any_active |= still
+                new_zi = 2.0 * zr[lane] * zi[lane] + ci
+                new_zr = zr2[lane] - zi2[lane] + c[lane]
+                zi[lane] = new_zi if still else zi[lane]
+                zr[lane] = new_zr if still else zr[lane]
+                zr2[lane] = zr[lane] * zr[lane]
+                zi2[lane] = zi[lane] * zi[lane]
+            if any_active == 0:
+                break
+        for lane in range(m):
+            out[j0 + lane] = count[lane]
+
+
+@njit(cache=True, nogil=True)
+def mandelbrot_counts(re: np.ndarray, im: np.ndarray, max_iter: int, out: np.ndarray) -> None:
+    """Fill ``out[i, j]`` with the escape count of ``re[j] + 1j*im[i]``, serially."""
+    for i in range(im.size):
+        escape_counts_lanes(re, im[i], max_iter, out[i])
+
+
+@njit(cache=True, parallel=True)
+def mandelbrot_counts_parallel(
+    re: np.ndarray, im: np.ndarray, max_iter: int, out: np.ndarray, threads: int
+) -> None:
+    """:func:`mandelbrot_counts` with the rows shared among ``threads`` threads by ``prange``.
+
+    ``prange`` cuts its range into one contiguous block per thread, and the middle rows
+    of the image are the expensive ones; so the loop runs over the threads and each
+    thread takes every ``threads``-th row (rows dealt round-robin), a balanced share.
+    (``threads`` is an argument because numba will not cache a function that asks for
+    the thread count itself.)
+    """
+    for t in prange(threads):
+        for i in range(t, im.size, threads):
+            escape_counts_lanes(re, im[i], max_iter, out[i])
+
+
+@njit(cache=True, parallel=True)
+def mandelbrot_counts_blocks(
+    re: np.ndarray, im: np.ndarray, max_iter: int, out: np.ndarray
+) -> None:
+    """:func:`mandelbrot_counts` with ``prange`` over the rows: one block of rows per thread."""
+    for i in prange(im.size):
+        escape_counts_lanes(re, im[i], max_iter, out[i])
+
+
+# --- Heat ---------------------------------------------------------------------------
+
+R = 0.2  # the specification's alpha * dt / dx**2, a compile-time constant here
+
+
+@njit(cache=True, nogil=True)
+def heat_row(src: np.ndarray, dst: np.ndarray, i: int) -> None:
+    """Update interior row ``i`` of ``dst`` from ``src`` (the specification's expression)."""
+    for j in range(1, src.shape[1] - 1):
+        c = src[i, j]
+        dst[i, j] = c + R * ((src[i - 1, j] + src[i + 1, j]) + (src[i, j - 1] + src[i, j + 1])
+                             - 4.0 * c)  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def heat_run(u: np.ndarray, new: np.ndarray, steps: int) -> np.ndarray:
+    """Advance ``steps`` steps serially, alternating ``u`` and ``new``; return the result."""
+    for _ in range(steps):
+        for i in range(1, u.shape[0] - 1):
+            heat_row(u, new, i)
+        u, new = new, u
+    return u
+
+
+@njit(cache=True, parallel=True)
+def heat_step_parallel(src: np.ndarray, dst: np.ndarray) -> None:
+    """One step, its rows shared among numba's threads (they meet at the end of the loop)."""
+    for i in prange(1, src.shape[0] - 1):
+        heat_row(src, dst, i)
+
+
+@njit(cache=True)
+def heat_run_parallel(u: np.ndarray, new: np.ndarray, steps: int) -> np.ndarray:
+    """:func:`heat_run` with each step's rows in parallel."""
+    for _ in range(steps):
+        heat_step_parallel(u, new)
+        u, new = new, u
+    return u
+
+
+# --- Monte Carlo pi -----------------------------------------------------------------
+
+# NumPy's PCG64 exposes its C functions through ctypes; numba calls them directly, so
+# the kernels draw exactly the reference's numbers. (numba refuses to cache functions
+# that hold a C function pointer, so these compile in every new process.)
+_next_double = np.random.PCG64().ctypes.next_double
+
+
+@njit(nogil=True)
+def chunk_hits(state: int, m: int, x: np.ndarray) -> int:
+    """Draw ``m`` x values into ``x``, then ``m`` y values, and count ``x*x + y*y <= 1``."""
+    for i in range(m):
+        x[i] = _next_double(state)
+    hits = 0
+    for i in range(m):
+        y = _next_double(state)
+        if x[i] * x[i] + y * y <= 1.0:
+            hits += 1
+    return hits
+
+
+@njit(nogil=True)
+def monte_carlo_hits(states: np.ndarray, sizes: np.ndarray, buffers: np.ndarray) -> int:
+    """Total hits of the chunks whose PCG64 states are at the addresses ``states``."""
+    hits = 0
+    for k in range(states.size):
+        hits += chunk_hits(states[k], sizes[k], buffers[0])
+    return hits
+
+
+@njit(parallel=True)
+def monte_carlo_hits_parallel(states: np.ndarray, sizes: np.ndarray, buffers: np.ndarray) -> int:
+    """:func:`monte_carlo_hits` with the chunks shared among threads; ``hits`` is a reduction.
+
+    Each thread draws into its own row of ``buffers`` (``numba.get_thread_id()``).
+    """
+    hits = 0
+    for k in prange(states.size):
+        hits += chunk_hits(states[k], sizes[k], buffers[numba.get_thread_id()])
+    return hits

@@ -1,0 +1,70 @@
+"""Every chapter notebook is committed clean and has the parts a chapter must have."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_every_notebook_is_in_the_toc():
+    toc = (ROOT / "_toc.yml").read_text()
+    assert NOTEBOOKS
+    for path in NOTEBOOKS:
+        assert f"notebooks/{path.stem}" in toc, path.name
+    assert yaml.safe_load(toc)["root"] == "book/intro"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None, cell.source[:60]
+    assert "widgets" not in nb.metadata
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_chapter_structure(path):
+    nb = nbformat.read(path, as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "Learning objectives" in text and "## Summary" in text and "What's next" in text
+    exercises = text.count("```{exercise}")
+    assert exercises >= 3
+    assert text.count("{solution-start}") == exercises == text.count("{solution-end}")
+    assert text.count(":class: dropdown") >= exercises  # solutions hidden until clicked
+    blocks = solution_blocks(nb)
+    assert len(blocks) == exercises
+    for cells in blocks:
+        # Every cell of a solution is tagged (so that `make student` can drop it), and one
+        # of them runs the checker, its output compared by nbval.
+        assert cells and all("solution" in c.metadata.get("tags", []) for c in cells)
+        assert any(
+            "checks.check_" in c.source and "# NBVAL_CHECK_OUTPUT" in c.source for c in cells
+        )
+
+
+def solution_blocks(nb) -> list[list]:
+    """The code cells between each ``{solution-start}`` and its ``{solution-end}``."""
+    blocks, current = [], None
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and "{solution-start}" in cell.source:
+            current = []
+        elif cell.cell_type == "markdown" and "{solution-end}" in cell.source:
+            blocks.append(current)
+            current = None
+        elif current is not None and cell.cell_type == "code":
+            current.append(cell)
+    return blocks
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_sizes_come_from_kernels(path):
+    # Notebooks take sizes from kernels.sizes so that KERNELS_QUICK=1 shrinks them.
+    source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+    assert "sizes.params(" in source and "sizes.repeats()" in source

@@ -1,0 +1,55 @@
+"""Benchmarks: the table's shape and meaning, warm-up, weak scaling, bad arguments."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kernels.core import bench
+
+SMALL = {"n": 24, "steps": 4}
+
+
+def test_measure_table_shape_and_meaning():
+    df = bench.measure(
+        "heat", ["numpy", "threads", "multiprocessing"], workers=[1, 2], repeat=2, **SMALL
+    )
+    assert df[["backend", "workers"]].values.tolist() == [
+        ["numpy", 1], ["threads", 1], ["threads", 2],
+        ["multiprocessing", 1], ["multiprocessing", 2],
+    ]  # fmt: skip
+    assert list(df.columns) == bench.COLUMNS
+    assert all(len(s) == 2 for s in df["seconds"])
+    assert (df["median_s"] >= df["best_s"]).all()
+    assert df["checksum"].nunique() == 1  # every backend computed the same field
+    fastest_serial = df.loc[df["workers"] == 1, "median_s"].min()
+    np.testing.assert_allclose(df["speedup"], fastest_serial / df["median_s"])
+    np.testing.assert_allclose(df["efficiency"], df["speedup"] / df["workers"])
+    own = df[df.backend == "threads"].set_index("workers")["median_s"]
+    row = df[(df.backend == "threads") & (df.workers == 2)].iloc[0]
+    assert row["self_speedup"] == pytest.approx(own[1] / own[2])
+
+
+def test_warm_up_call_is_not_counted():
+    calls = []
+    seconds, result = bench.time_call(lambda: calls.append(1) or len(calls), repeat=3)
+    assert len(calls) == 4 and len(seconds) == 3 and result == 4
+
+
+def test_weak_scaling_grows_the_problem():
+    df = bench.measure("mandelbrot", ["threads"], workers=[1, 2, 3], repeat=1, scaling="weak",
+                       width=16, height=5, max_iter=10)  # fmt: skip
+    assert [p["height"] for p in df["params"]] == [5, 10, 15]
+    row = df.iloc[2]
+    assert row["self_speedup"] == pytest.approx(3 * row["self_efficiency"])
+
+
+def test_measure_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="scaling must be one of strong, weak"):
+        bench.measure("heat", ["numpy"], scaling="medium")
+    with pytest.raises(TypeError, match="unknown parameter.*colour"):
+        bench.measure("heat", ["numpy"], colour=3)
+    with pytest.raises(ValueError, match="worker counts must be ints >= 1"):
+        bench.measure("heat", ["threads"], workers=[0])
+    with pytest.raises(ValueError, match="repeat must be an int >= 1"):
+        bench.measure("heat", ["numpy"], repeat=0)

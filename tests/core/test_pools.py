@@ -1,0 +1,188 @@
+"""Failures inside pools reach the caller quickly and leave no process behind."""
+
+from __future__ import annotations
+
+import pickle
+import threading
+
+import pool_tasks
+import pytest
+
+import kernels
+from kernels.core.pools import process_pool, run_tasks, thread_pool
+from kernels.core.watched_pool import watched_pool
+
+HANG_GUARD_S = 120  # only to turn a hang into a failure; not a speed target
+
+
+def call_with_guard(func):
+    """Run ``func`` in a thread; fail (instead of hanging the suite) if it never returns."""
+    outcome = {}
+
+    def target():
+        try:
+            outcome["value"] = func()
+        except BaseException as exc:  # handed to the test below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(HANG_GUARD_S)
+    assert not thread.is_alive(), f"call did not return within {HANG_GUARD_S} s: it hangs"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+@pytest.mark.parametrize("start_method", ["spawn", "fork", "forkserver"])
+def test_results_in_task_order(start_method):
+    with process_pool(2, start_method) as pool:
+        assert run_tasks(pool, pool_tasks.square, range(10)) == [x * x for x in range(10)]
+
+
+def test_exception_in_worker_keeps_type_and_message():
+    def go():
+        with process_pool(2) as pool:
+            run_tasks(pool, pool_tasks.fail_on_three, range(8))
+
+    with pytest.raises(ValueError, match="task 3 failed on purpose"):
+        call_with_guard(go)
+
+
+def test_failure_stops_long_running_siblings():
+    # The other tasks sleep for 10 minutes: the call must end (and its workers be
+    # stopped) as soon as the first task fails, not when they finish.
+    def go():
+        with process_pool(2) as pool:
+            run_tasks(pool, pool_tasks.sleep_long, range(4))
+
+    with pytest.raises(RuntimeError, match="first task fails while the others sleep"):
+        call_with_guard(go)
+
+
+def test_killed_worker_is_reported():
+    def go():
+        with process_pool(2) as pool:
+            run_tasks(pool, pool_tasks.die_on_two, range(6))
+
+    with pytest.raises(kernels.WorkerDiedError, match="killed by SIGKILL"):
+        call_with_guard(go)
+
+
+@pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
+def test_function_workers_cannot_import_fails_instead_of_hanging(start_method, capfd):
+    func = pool_tasks.function_only_the_parent_can_import()
+
+    def go():
+        with process_pool(2, start_method) as pool:
+            run_tasks(pool, func, range(4))
+
+    with pytest.raises(kernels.WorkerDiedError, match="can only run functions it can import"):
+        call_with_guard(go)
+    assert "No module named 'ghost_module_for_tests'" in capfd.readouterr().err
+
+
+def test_failing_initializer_is_reported():
+    def go():
+        with process_pool(2, initializer=pool_tasks.fail_on_three, initargs=(3,)) as pool:
+            run_tasks(pool, pool_tasks.square, range(4))
+
+    with pytest.raises(kernels.WorkerDiedError):
+        call_with_guard(go)
+
+
+def test_thread_pool_exception_and_shutdown():
+    with pytest.raises(ValueError, match="task 3 failed on purpose"):
+        with thread_pool(3) as pool:
+            run_tasks(pool, pool_tasks.fail_on_three, range(8))
+    assert not [t for t in threading.enumerate() if t.name.startswith("kernels")]
+
+
+def test_backend_cleans_up_after_bad_input_in_the_middle():
+    # A run that fails validation never starts a pool; one that succeeds leaves nothing.
+    with pytest.raises(ValueError):
+        kernels.run("heat", "multiprocessing", workers=2, n=2)
+    assert kernels.run("heat", "multiprocessing", workers=2, n=8, steps=2).shape == (8, 8)
+
+
+LIBRARIES = ["multiprocess", "multiprocessing"]
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+@pytest.mark.parametrize("start_method", ["spawn", "fork", "forkserver"])
+def test_watched_pool_results_in_order(library, start_method):
+    with watched_pool(2, start_method, library) as pool:
+        assert pool.map(pool_tasks.square, range(10), chunksize=3) == [x * x for x in range(10)]
+        assert pool.starmap(pow, [(2, 3), (3, 2)]) == [8, 9]
+
+
+@pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
+def test_multiprocess_runs_lambdas_and_closures(start_method):
+    offset = 10
+
+    def add_offset(x):  # a closure: plain pickle refuses it
+        return x + offset
+
+    with watched_pool(2, start_method, "multiprocess") as pool:
+        assert pool.map(lambda x: x * x, range(5)) == [0, 1, 4, 9, 16]
+        assert pool.map(add_offset, [1, 2]) == [11, 12]
+
+
+def test_multiprocessing_refuses_a_lambda_with_a_clear_error():
+    with watched_pool(2, "spawn", "multiprocessing") as pool:
+        with pytest.raises((AttributeError, TypeError, pickle.PicklingError), match="lambda"):
+            pool.map(lambda x: x, range(3))
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_watched_pool_exception_keeps_type_and_message(library):
+    def go():
+        with watched_pool(2, "spawn", library) as pool:
+            pool.map(pool_tasks.fail_on_three, range(8))
+
+    with pytest.raises(ValueError, match="task 3 failed on purpose"):
+        call_with_guard(go)
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_watched_pool_reports_a_killed_worker(library):
+    # A plain Pool would replace the dead worker and wait forever for its task.
+    def go():
+        with watched_pool(2, "spawn", library) as pool:
+            pool.map(pool_tasks.die_on_two, range(6))
+
+    with pytest.raises(kernels.WorkerDiedError, match="killed by SIGKILL"):
+        call_with_guard(go)
+
+
+def test_watched_pool_function_workers_cannot_import(capfd):
+    func = pool_tasks.function_only_the_parent_can_import()
+
+    def go():
+        with watched_pool(2, "spawn", "multiprocessing") as pool:
+            pool.map(func, range(4))
+
+    with pytest.raises(kernels.WorkerDiedError, match="exited with code 1"):
+        call_with_guard(go)
+    assert "No module named 'ghost_module_for_tests'" in capfd.readouterr().err
+
+
+def test_watched_pool_failing_initializer_is_reported():
+    def go():
+        with watched_pool(2, "spawn", "multiprocess", pool_tasks.fail_on_three, (3,)) as pool:
+            pool.map(pool_tasks.square, range(4))
+
+    with pytest.raises(kernels.WorkerDiedError):
+        call_with_guard(go)
+
+
+def test_watched_pool_rejects_an_unknown_library():
+    with pytest.raises(ValueError, match="library must be one of multiprocess, multiprocessing"):
+        with watched_pool(2, library="billiard"):
+            pass
+
+
+def test_a_function_pickle_cannot_send_is_refused_before_any_task():
+    with pytest.raises(kernels.UnpicklableTaskError, match="cannot send .*lambda.* to worker"):
+        with process_pool(2) as pool:
+            run_tasks(pool, lambda x: x, range(3))

@@ -1,0 +1,110 @@
+"""The front ends: the command line, the plots and the explorer widget."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+import kernels
+from kernels.core import bench, sizes
+from kernels.frontends import plot
+from kernels.frontends.widgets import explorer
+
+SMALL = {"n": 24, "steps": 4}
+
+
+def test_speedup_plot_has_ideal_line_fit_and_caption():
+    df = bench.measure("heat", ["numpy", "threads"], workers=[1, 2], repeat=1, **SMALL)
+    fig = plot.speedup(df)
+    speed_ax, _eff_ax = fig.axes[:2]
+    labels = [line.get_label() for line in speed_ax.get_lines()]
+    assert "ideal" in labels and any("Amdahl fit f=" in label for label in labels)
+    captions = [t.get_text() for t in fig.texts]
+    assert any("usable cores" in c and "n=24 steps=4" in c for c in captions)
+    plt.close(fig)
+
+
+def test_laws_and_problem_pictures_draw():
+    plt.close(plot.laws())
+    counts = np.ones((4, 6), dtype=np.int32)
+    plt.close(plot.problem_pictures(counts, np.zeros((5, 5))))
+    plt.close(plot.row_costs(counts, 2))
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "kernels", *args], capture_output=True,
+                          text=True, timeout=300, check=False)  # fmt: skip
+
+
+def test_cli_info_reports_the_machine():
+    out = run_cli("info")
+    assert out.returncode == 0, out.stderr
+    for key in ("cpu", "cores", "python", "mpiexec", "c_openmp", "graphviz", "gpu", "backends"):
+        assert key in out.stdout
+    assert "mpiexec    not found" not in out.stdout  # the mpi extra is part of every install
+
+
+def test_cli_bench_writes_json_and_plot(tmp_path):
+    out = run_cli("bench", "mandelbrot", "--backends", "numpy,multiprocessing", "--workers", "1,2",
+                  "--repeat", "1", "--param", "width=40", "--param", "height=30",
+                  "--param", "max_iter=50", "--json", str(tmp_path / "b.json"),
+                  "--plot", str(tmp_path / "b.png"))  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "multiprocessing" in out.stdout
+    records = json.loads((tmp_path / "b.json").read_text())
+    assert len(records) == 3
+    for key in (
+        "problem",
+        "backend",
+        "workers",
+        "params",
+        "seconds",
+        "median_s",
+        "best_s",
+        "checksum",
+    ):
+        assert key in records[0]
+    assert records[0]["params"] == {"width": 40, "height": 30, "max_iter": 50}
+    assert len({r["checksum"] for r in records}) == 1
+    assert (tmp_path / "b.png").stat().st_size > 10_000
+
+
+def test_cli_bench_all_covers_every_problem(tmp_path):
+    out = run_cli("bench", "--all", "--size", "test", "--backends", "numpy,threads,cython",
+                  "--workers", "1,2", "--repeat", "1", "--out", str(tmp_path))  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    for problem in kernels.problems():
+        records = json.loads((tmp_path / f"bench-{problem}.json").read_text())
+        assert {r["backend"] for r in records} == {"numpy", "threads", "cython"}
+        assert (tmp_path / f"bench-{problem}.png").stat().st_size > 10_000
+        assert problem in out.stdout
+    assert "it/s" in out.stderr or "%" in out.stderr  # the progress bar
+
+
+def test_cli_bench_needs_one_problem_or_all():
+    for args in (("bench",), ("bench", "heat", "--all")):
+        out = run_cli(*args)
+        assert out.returncode == 2 and "give one problem, or --all" in out.stderr
+
+
+def test_cli_bad_input_is_a_clear_error():
+    out = run_cli("bench", "mandelbrot", "--backends", "fortran", "--repeat", "1")
+    assert out.returncode == 2
+    assert "unknown backend 'fortran'" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_explorer_runs_and_redraws():
+    ui = explorer("heat", backends=["numpy", "threads"], max_workers=2)
+    ui.scale.value = 0.125
+    ui.repeat.value = 1
+    df = ui.run()
+    assert df is ui.result and set(df["backend"]) == {"numpy", "threads"}
+    assert df["params"].iloc[0]["n"] == sizes.params("heat")["n"] // 8
+    assert ui.bar.value == ui.bar.max == 3
+    assert not ui.button.disabled
+    ui.problem.value = "mandelbrot"
+    assert "multiprocessing" in ui.backends.options

@@ -1,0 +1,184 @@
+"""The Cython backends beyond the contract: threads really used, schedules, bandwidth,
+and chapter 06's checkers (answers compiled with Cython)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from checker_cases import assert_checker_contract
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import kernels
+from kernels.core import machine
+from kernels.cython import checks as cython_checks
+from kernels.cython import demos as bandwidth
+from kernels.cython.checks import is_cython_function
+from kernels.cython.compiled import openmp
+from kernels.frontends import info
+from kernels.problems import mandelbrot
+
+
+def test_extensions_built_with_openmp_where_the_compiler_has_it():
+    if "with OpenMP" in machine.openmp_status():
+        assert openmp.openmp_version() >= 200805  # OpenMP 3.0 or later
+        assert info.cython_status().startswith("built with OpenMP")
+    else:
+        assert openmp.openmp_version() == 0
+        assert "without OpenMP" in info.cython_status()
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_prange_runs_on_the_threads_asked_for(threads):
+    expected = threads if openmp.openmp_version() else 1
+    assert openmp.team_size(threads) == expected
+
+
+@pytest.mark.parametrize(
+    ("backend", "schedules"),
+    [
+        ("cython-parallel", ["static", "dynamic", "guided"]),
+        ("numba-parallel", ["interleaved", "blocks"]),
+    ],
+)
+def test_every_schedule_gives_the_reference_counts(backend, schedules):
+    params = {"width": 45, "height": 31, "max_iter": 80}
+    expected = kernels.reference("mandelbrot", **params)
+    for schedule in schedules:
+        result = kernels.run("mandelbrot", backend, workers=3, schedule=schedule, **params)
+        np.testing.assert_array_equal(result, expected, err_msg=schedule)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    width=st.integers(1, 40), height=st.integers(1, 6), max_iter=st.integers(1, 120),
+    workers=st.integers(1, 4),
+)  # fmt: skip
+def test_lanes_exact_at_any_width(width, height, max_iter, workers):
+    # 16 points in lock-step: widths that are not multiples of 16 leave idle lanes.
+    expected = mandelbrot.reference(width, height, max_iter)
+    for backend in ("cython-parallel", "numba-parallel"):
+        result = kernels.run(
+            "mandelbrot", backend, workers=workers, width=width, height=height, max_iter=max_iter
+        )
+        np.testing.assert_array_equal(result, expected, err_msg=backend)
+
+
+def test_bandwidth_arithmetic():
+    assert bandwidth.heat_bytes(10, 3) == 8 * (100 + 64) * 3
+    assert bandwidth.heat_bandwidth(10, 3, 0.5) == 8 * (100 + 64) * 3 / 0.5
+    with pytest.raises(ValueError, match="seconds must be > 0, got 0"):
+        bandwidth.heat_bandwidth(10, 3, 0)
+    assert bandwidth.copy_bandwidth(64, repeat=3) > 0
+
+
+CYTHON_ANSWERS = """
+from cython.parallel cimport prange
+
+
+def escape_row(double[::1] re, double ci, int max_iter, int[::1] out):
+    cdef Py_ssize_t j
+    cdef double zr, zi, cr
+    cdef int n
+    for j in range(re.shape[0]):
+        cr = re[j]
+        zr = zi = 0.0
+        n = 0
+        while n < max_iter and zr * zr + zi * zi <= 4.0:
+            zr, zi = zr * zr - zi * zi + cr, 2.0 * zr * zi + ci
+            n += 1
+        out[j] = n
+
+
+def escape_row_off_by_one(double[::1] re, double ci, int max_iter, int[::1] out):
+    cdef Py_ssize_t j
+    cdef double zr, zi, cr
+    cdef int n
+    for j in range(re.shape[0]):
+        cr = re[j]
+        zr = zi = 0.0
+        n = 0
+        while n <= max_iter and zr * zr + zi * zi <= 4.0:
+            zr, zi = zr * zr - zi * zi + cr, 2.0 * zr * zi + ci
+            n += 1
+        out[j] = n
+
+
+def count_hits(double[::1] x, double[::1] y, int num_threads):
+    cdef Py_ssize_t k
+    cdef long long total = 0
+    for k in prange(x.shape[0], nogil=True, num_threads=num_threads):
+        if x[k] * x[k] + y[k] * y[k] <= 1.0:
+            total += 1
+    return total
+
+
+def count_hits_strict(double[::1] x, double[::1] y, int num_threads):
+    cdef Py_ssize_t k
+    cdef long long total = 0
+    for k in prange(x.shape[0], nogil=True, num_threads=num_threads):
+        if x[k] * x[k] + y[k] * y[k] < 0.5:
+            total += 1
+    return total
+
+
+def heat_step(const double[:, ::1] src, double[:, ::1] dst):
+    cdef Py_ssize_t i, j
+    cdef double c
+    for i in range(1, src.shape[0] - 1):
+        for j in range(1, src.shape[1] - 1):
+            c = src[i, j]
+            dst[i, j] = c + 0.2 * ((src[i - 1, j] + src[i + 1, j])
+                                   + (src[i, j - 1] + src[i, j + 1]) - 4.0 * c)
+
+
+def heat_step_in_place(double[:, ::1] src, double[:, ::1] dst):
+    cdef Py_ssize_t i, j
+    cdef double c
+    for i in range(1, src.shape[0] - 1):
+        for j in range(1, src.shape[1] - 1):
+            c = src[i, j]
+            src[i, j] = c + 0.2 * ((src[i - 1, j] + src[i + 1, j])
+                                   + (src[i, j - 1] + src[i, j + 1]) - 4.0 * c)
+            dst[i, j] = src[i, j]
+
+
+return {name: value for name, value in locals().items() if callable(value)}
+"""
+
+
+@pytest.fixture(scope="module")
+def cython_answers(tmp_path_factory):
+    from Cython.Build.Inline import cython_inline
+
+    return cython_inline(
+        CYTHON_ANSWERS, quiet=True, language_level=3,
+        lib_dir=str(tmp_path_factory.mktemp("cython_inline")),
+        cython_compiler_directives={"boundscheck": False, "wraparound": False},
+        extra_compile_args=["-fopenmp"], extra_link_args=["-fopenmp"],
+    )  # fmt: skip
+
+
+def python_escape_row(re, ci, max_iter, out):
+    out[:] = 0
+
+
+def test_cython_functions_are_recognised(cython_answers):
+    assert is_cython_function(cython_answers["escape_row"])
+    assert not is_cython_function(python_escape_row)
+
+
+@pytest.mark.parametrize(
+    ("checker", "right", "wrongs"),
+    [
+        ("check_escape_row", "escape_row", ["escape_row_off_by_one"]),
+        ("check_count_hits", "count_hits", ["count_hits_strict"]),
+        ("check_heat_step", "heat_step", ["heat_step_in_place"]),
+    ],
+)
+def test_cython_checkers(cython_answers, checker, right, wrongs):
+    check = getattr(cython_checks, checker)
+    assert_checker_contract(
+        check, cython_answers[right], [cython_answers[w] for w in wrongs] + [python_escape_row]
+    )
+    assert "%%cython" in check(python_escape_row).message

@@ -1,0 +1,134 @@
+"""The JAX backends beyond the contract: device counts, the worker process, float64 scope."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import kernels
+from kernels.core.errors import WorkerDiedError
+from kernels.jax import checks
+from kernels.jax import compute as jax_kernels
+from kernels.jax import devices as jax_devices
+
+
+def test_interleaved_order_deals_rows_round_robin_with_padding():
+    assert jax_kernels.interleaved_order(5, 2).tolist() == [0, 2, 4, 1, 3, 5]
+    assert jax_kernels.interleaved_order(4, 1).tolist() == [0, 1, 2, 3]
+    assert sorted(jax_kernels.interleaved_order(7, 3).tolist()) == list(range(9))
+
+
+def test_chunk_table_pads_with_empty_chunks():
+    chunks, sizes = jax_kernels.chunk_table(250_001, 4)
+    assert chunks.tolist() == list(range(4))
+    assert sizes.tolist() == [100_000, 100_000, 50_001, 0]
+
+
+def test_float64_is_scoped_to_the_call():
+    import jax.numpy as jnp
+
+    kernels.run("mandelbrot", "jax", width=8, height=6, max_iter=10)
+    assert jnp.zeros(1).dtype == jnp.float32
+
+
+def test_monte_carlo_same_for_jax_and_any_device_count():
+    params = {"samples": 350_001, "seed": 11}
+    single = kernels.run("monte_carlo_pi", "jax", **params)
+    for workers in (1, 2, 3):
+        assert kernels.run("monte_carlo_pi", "jax-sharded", workers=workers, **params) == single
+
+
+def test_prepare_after_jax_started_says_the_count_is_fixed():
+    import jax
+
+    jax.numpy.zeros(1).block_until_ready()  # JAX has started in this process
+    count = len(jax.devices())
+    assert kernels.prepare(64)["jax_cpu_devices"] == "fixed: JAX had already started"
+    assert len(jax.devices()) == count
+
+
+def test_failing_worker_is_a_clear_error():
+    with pytest.raises(WorkerDiedError, match="jax-sharded worker process .* failed"):
+        jax_devices.run_in_worker("no-such-problem", 2, {})
+
+
+def test_sharded_runs_in_this_process_when_it_has_the_devices():
+    # A fresh interpreter that asks for 4 CPU devices first; a worker process there
+    # would be an error.
+    code = textwrap.dedent("""
+        import os
+        os.environ.pop("JAX_NUM_CPU_DEVICES", None)
+        import kernels
+        assert kernels.prepare(4)["jax_cpu_devices"] == 4
+        import jax
+        from kernels.jax import devices as jax_devices
+        jax_devices.run_in_worker = None  # calling it would raise TypeError
+        import numpy as np
+        params = {"width": 37, "height": 23, "max_iter": 60}
+        ref = kernels.reference("mandelbrot", **params)
+        for d in (1, 2, 3, 4):
+            assert (kernels.run("mandelbrot", "jax-sharded", workers=d, **params) == ref).all()
+        fields = [kernels.run("heat", "jax-sharded", workers=d, n=19, steps=9) for d in (1, 3, 4)]
+        reference = kernels.reference("heat", n=19, steps=9)
+        assert max(np.abs(f - reference).max() for f in fields) < 1e-12
+        print("in-process", len(jax.devices()))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=600)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "in-process 4" in out.stdout
+
+
+def jitted_step(u):
+    from kernels.problems import heat
+
+    c = u[1:-1, 1:-1]
+    new = c + heat.R * ((u[:-2, 1:-1] + u[2:, 1:-1]) + (u[1:-1, :-2] + u[1:-1, 2:]) - 4.0 * c)
+    return u.at[1:-1, 1:-1].set(new)
+
+
+def test_jax_checkers():
+    import jax
+    import jax.numpy as jnp
+    from checker_cases import assert_checker_contract
+    from jax import lax
+
+    step = jax.jit(jitted_step)
+    not_jitted = jitted_step
+    wrong_step = jax.jit(lambda u: u * 0.5)
+    assert_checker_contract(checks.check_jax_heat_step, step, [not_jitted, wrong_step])
+
+    def pi_estimate(key, samples):
+        key_x, key_y = jax.random.split(key)
+        x = jax.random.uniform(key_x, (samples,))
+        y = jax.random.uniform(key_y, (samples,))
+        return 4.0 * jnp.sum(x * x + y * y <= 1.0) / samples
+
+    def pi_fixed_seed(key, samples):
+        return pi_estimate(jax.random.key(0), samples)
+
+    def pi_same_xy(key, samples):
+        x = jax.random.uniform(key, (samples,))
+        return 4.0 * jnp.sum(x * x + x * x <= 1.0) / samples
+
+    assert_checker_contract(checks.check_jax_pi, pi_estimate, [pi_fixed_seed, pi_same_xy])
+
+    def escape(cr, ci, max_iter):
+        def keep_going(state):
+            n, zr, zi = state
+            return (n < max_iter) & (zr * zr + zi * zi <= 4.0)
+
+        def iterate(state):
+            n, zr, zi = state
+            return n + 1, zr * zr - zi * zi + cr, 2.0 * zr * zi + ci
+
+        return lax.while_loop(keep_going, iterate, (0, 0.0 * cr, 0.0 * cr))[0]
+
+    grid = jax.jit(jax.vmap(jax.vmap(escape, (0, 0, None)), (0, 0, None)))
+    rows_only = jax.vmap(escape, (0, 0, None))
+    assert_checker_contract(checks.check_jax_escape_grid, grid, [rows_only, lambda *a: 0])
+    assert np.isfinite(float(pi_estimate(jax.random.key(1), 1000)))

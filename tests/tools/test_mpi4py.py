@@ -1,0 +1,183 @@
+"""The mpi backend and launcher with a real mpiexec: results, failures, timeouts, cleanup."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from checker_cases import assert_checker_contract, case_id
+
+import kernels
+from kernels.core import machine, registry, sizes
+from kernels.core.registry import get_problem
+from kernels.mpi4py import checks
+from kernels.mpi4py import launch as mpi_launch
+
+
+@pytest.mark.parametrize("ranks", [1, 2, 4])
+@pytest.mark.parametrize("problem", kernels.problems())
+def test_mpi_backend_equals_the_reference(problem, ranks):
+    params = sizes.params(problem, "test")
+    result = kernels.run(problem, "mpi", workers=ranks, **params)
+    expected = kernels.reference(problem, **params)
+    assert get_problem(problem).compare(result, expected, params, True) is None
+
+
+def test_launch_reports_compute_time_inside_the_ranks():
+    run = mpi_launch.launch("heat", 2, n=40, steps=30)
+    np.testing.assert_array_equal(run.result, kernels.reference("heat", n=40, steps=30))
+    assert run.ranks == 2
+    assert 0 < run.compute_s < run.wall_s
+    assert run.startup_s == pytest.approx(run.wall_s - run.compute_s)
+
+
+def test_a_failing_rank_fails_the_call_with_its_message():
+    with pytest.raises(kernels.RankFailedError, match=r"MPI rank 1 of 3: ValueError: rank 1 was"):
+        mpi_launch.launch("misbehave", 3, fail_rank=1, timeout=300)
+
+
+def test_a_stuck_rank_is_stopped_at_the_timeout_with_all_the_others():
+    # The conftest fixture checks that mpiexec, its proxy and every rank are gone after.
+    with pytest.raises(kernels.RankFailedError, match="did not finish within 3 s"):
+        mpi_launch.launch("misbehave", 2, stuck_rank=1, timeout=3)
+
+
+def test_misbehave_program_completes_when_told_nothing():
+    assert mpi_launch.launch("misbehave", 2).result == 2
+
+
+def test_without_mpiexec_the_backend_is_left_out_and_says_how_to_install(monkeypatch):
+    real = registry.find_command
+    monkeypatch.setattr(
+        registry, "find_command", lambda name: None if name == "mpiexec" else real(name)
+    )
+    monkeypatch.setattr(machine, "find_mpiexec", lambda: None)
+    assert "mpi" not in kernels.backends("heat")
+    assert "parallel-python-kernels[mpi]" in kernels.unavailable("heat")["mpi"]
+    with pytest.raises(
+        kernels.BackendUnavailableError, match=r"pip install 'parallel-python-kernels\[mpi\]'"
+    ):
+        kernels.run("heat", "mpi", workers=2)
+    assert "pip install mpich mpi4py" in machine.mpi_status()
+
+
+def test_bad_rank_counts_are_refused():
+    with pytest.raises(ValueError, match="ranks must be an int >= 1, got 0"):
+        mpi_launch.launch("heat", 0, n=5, steps=1)
+
+
+def test_run_script_labels_each_line_with_its_rank(tmp_path):
+    script = tmp_path / "hello.py"
+    script.write_text(
+        "from mpi4py import MPI\n"
+        "comm = MPI.COMM_WORLD\n"
+        "print(f'hello from {comm.rank} of {comm.size}')\n"
+    )
+    output = mpi_launch.sorted_by_rank(mpi_launch.run_script(script, 3))
+    assert output.splitlines() == [f"[{r}] hello from {r} of 3" for r in range(3)]
+
+
+def test_run_script_raises_with_the_output_of_a_failing_script(tmp_path):
+    script = tmp_path / "broken.py"
+    script.write_text("from mpi4py import MPI\nif MPI.COMM_WORLD.rank == 1:\n    1 / 0\n"
+                      "MPI.COMM_WORLD.Barrier()\n")  # fmt: skip
+    with pytest.raises(kernels.RankFailedError, match="(?s)broken.py failed on 2 ranks.*Zero"):
+        mpi_launch.run_script(script, 2, timeout=120)
+
+
+def test_run_function_sends_a_closure_to_every_rank():
+    factor = 10
+
+    def scaled_rank(comm, offset):
+        return comm.rank * factor + offset
+
+    assert mpi_launch.run_function(scaled_rank, 3, 1) == [1, 11, 21]
+
+
+def test_measure_separates_compute_from_start_up():
+    df = mpi_launch.measure("monte_carlo_pi", [1, 2], repeat=1, samples=200_000, seed=3)
+    assert df["workers"].tolist() == [1, 2]
+    assert (df["median_s"] > 0).all() and (df["startup_s"] > 0).all()
+    assert (df["wall_s"] > df["median_s"]).all()
+    assert df["self_speedup"].iloc[0] == 1.0
+    assert df["checksum"].nunique() == 1  # the same estimate on 1 and 2 ranks
+
+
+def from_notebook(func):
+    """Make ``func`` travel by value, as a function defined in a notebook cell does.
+
+    (This test module is not importable on the ranks; ``__main__`` functions are sent
+    whole by dill.)
+    """
+    func.__module__ = "__main__"
+    return func
+
+
+@from_notebook
+def swap(comm, n):
+    partner = comm.rank ^ 1
+    theirs = np.empty(n)
+    comm.Sendrecv(np.full(n, float(comm.rank)), dest=partner, recvbuf=theirs, source=partner)
+    return theirs
+
+
+@from_notebook
+def swap_deadlocks(comm, n):
+    partner = comm.rank ^ 1
+    theirs = np.empty(n)
+    comm.Send(np.full(n, float(comm.rank)), dest=partner)
+    comm.Recv(theirs, source=partner)
+    return theirs
+
+
+@from_notebook
+def gather_rows(comm, width):
+    from mpi4py import MPI  # noqa: F401  (what a learner's cell would have imported)
+
+    mine = np.full((comm.rank + 1, width), float(comm.rank))
+    counts = [(r + 1) * width for r in range(comm.size)]
+    out = np.empty(sum(counts)) if comm.rank == 0 else None
+    comm.Gatherv(mine.ravel(), (out, counts) if comm.rank == 0 else None, root=0)
+    return out.reshape(-1, width) if comm.rank == 0 else None
+
+
+@from_notebook
+def gather_rows_with_a_loop(comm, width):
+    mine = np.full((comm.rank + 1, width), float(comm.rank))
+    rows = comm.gather(mine, root=0)  # pickled objects, one per rank
+    return np.concatenate(rows) if comm.rank == 0 else None
+
+
+@from_notebook
+def pi_allreduce(comm, samples, seed):
+    from kernels.problems import monte_carlo_pi as mc
+
+    chunks = range(comm.rank, mc.n_chunks(samples), comm.size)
+    return mc.estimate(comm.allreduce(mc.hits_numpy(chunks, samples, seed)), samples)
+
+
+@from_notebook
+def pi_on_rank_zero_only(comm, samples, seed):
+    value = pi_allreduce(comm, samples, seed)
+    return value if comm.rank == 0 else None
+
+
+@pytest.fixture
+def quick_deadlock_detection(monkeypatch):
+
+    monkeypatch.setattr(checks, "SWAP_TIMEOUT", 5.0)
+
+
+CASES = [
+    (checks.check_swap, swap, [swap_deadlocks, from_notebook(lambda comm, n: np.zeros(n))]),
+    (checks.check_gatherv, gather_rows, [gather_rows_with_a_loop]),
+    (checks.check_allreduce_pi, pi_allreduce, [pi_on_rank_zero_only]),
+]
+
+
+@pytest.mark.parametrize(("check", "right", "wrongs"), CASES, ids=case_id)
+def test_checkers_pass_right_and_fail_wrong_answers(check, right, wrongs, quick_deadlock_detection):
+    assert_checker_contract(check, right, wrongs)
+
+
+def test_swap_checker_names_the_deadlock(quick_deadlock_detection):
+    assert "a deadlock" in checks.check_swap(swap_deadlocks).message

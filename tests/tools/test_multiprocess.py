@@ -1,0 +1,143 @@
+"""Chapter 03's helpers: what pickle and dill send, pool start-up, and its checkers."""
+
+from __future__ import annotations
+
+import pickle
+
+import dill
+import matplotlib.figure
+import multiprocess
+import nbclient
+import nbformat
+import pytest
+from checker_cases import assert_checker_contract, case_id
+
+import kernels
+from kernels.multiprocess import checks as multiprocess_checks
+from kernels.multiprocess import demos as multiprocess_demos
+
+
+def test_serialisation_measurement_records_what_fails():
+    def gen():
+        yield 1
+
+    df = multiprocess_demos.measure_serialisation(
+        {"lambda": lambda x: x, "generator": gen()}, repeat=1
+    )
+    row = df.set_index(["object", "library"])
+    assert "pickle" in row.loc[("lambda", "pickle"), "error"]
+    assert row.loc[("lambda", "dill"), "bytes"] > 0
+    assert "generator" in row.loc[("generator", "dill"), "error"]
+    assert isinstance(multiprocess_demos.plot_serialisation(df), matplotlib.figure.Figure)
+
+
+def test_pool_startup_measurement():
+    df = multiprocess_demos.measure_pool_startup(1, repeat=1)
+    assert list(df["library"]) == ["multiprocessing", "multiprocess"]
+    assert (df["seconds"] > 0).all()
+
+    # the autouse fixture fails the test if the grandchild were still running
+
+
+# Right and wrong answers for each checker of the chapter.
+
+
+def good_which(obj):
+    for name, library in (("pickle", pickle), ("dill", dill)):
+        try:
+            library.dumps(obj)
+        except Exception:
+            continue
+        return name
+    return "neither"
+
+
+class Polynomial:
+    def __init__(self, coefficients):
+        self.coefficients = coefficients
+
+    def __call__(self, x):
+        value = 0.0
+        for c in self.coefficients:
+            value = value * x + c
+        return value
+
+
+def good_evaluate(coefficients, xs, workers):
+    with multiprocess.get_context("spawn").Pool(workers) as pool:
+        return pool.map(Polynomial(coefficients), xs)
+
+
+def good_sweep(seeds, samples, workers):
+    def task(seed):
+        return seed, kernels.run("monte_carlo_pi", "numpy", samples=samples, seed=seed)
+
+    with multiprocess.get_context("spawn").Pool(workers) as pool:
+        return dict(pool.imap_unordered(task, seeds))
+
+
+CASES = [
+    (multiprocess_checks.check_needs_dill, good_which, [lambda obj: "dill", lambda obj: "pickle"]),
+    (multiprocess_checks.check_closure_map, good_evaluate, [lambda c, xs, w: list(xs)]),
+    (
+        multiprocess_checks.check_seed_sweep,
+        good_sweep,
+        [lambda seeds, s, w: {seed: 3.14 for seed in seeds}],
+    ),
+]
+
+
+@pytest.mark.parametrize(("check", "right", "wrongs"), CASES, ids=case_id)
+def test_checkers_pass_right_and_fail_wrong_answers(check, right, wrongs):
+    assert_checker_contract(check, right, wrongs)
+
+
+# --- Functions defined in a notebook, sent to worker processes, in a real Jupyter kernel.
+# In a notebook __main__ is the kernel's namespace, which a spawned worker cannot import:
+# plain pickle sends functions by name, so multiprocessing fails there, while
+# multiprocess (dill) sends them by value. This runs exactly that in a kernel started the
+# way Jupyter starts one.
+
+CELLS = [
+    """\
+import dill
+import numpy as np
+from kernels.core.watched_pool import watched_pool
+
+dill.settings["recurse"] = True  # also send the notebook globals a function uses
+SCALE = 3
+
+def scaled_root(x):
+    return float(np.sqrt(x)) * SCALE
+""",
+    """\
+with watched_pool(2, "spawn", "multiprocess") as pool:
+    print(pool.map(lambda x: x * x, range(5)))
+    print(pool.map(scaled_root, [4, 9]))
+""",
+    """\
+import kernels
+try:
+    with watched_pool(2, "spawn", "multiprocessing") as pool:
+        pool.map(scaled_root, [4, 9])
+except kernels.WorkerDiedError as error:
+    print("WorkerDiedError:", error)
+""",
+]
+
+
+@pytest.fixture(scope="module")
+def outputs():
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
+    return ["".join(o.get("text", "") for o in cell.outputs) for cell in notebook.cells]
+
+
+def test_multiprocess_runs_a_notebook_lambda_and_function_under_spawn(outputs):
+    assert outputs[1] == "[0, 1, 4, 9, 16]\n[6.0, 9.0]\n"
+
+
+def test_multiprocessing_fails_on_a_notebook_function_instead_of_hanging(outputs):
+    assert outputs[2].startswith("WorkerDiedError: a worker process died")
+    assert "exited with code 1" in outputs[2]

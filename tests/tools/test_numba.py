@@ -1,0 +1,148 @@
+"""The numba backends beyond the contract: the thread pool, its limits, and chapter
+07's checkers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from checker_cases import assert_checker_contract
+
+from kernels.core import runtime
+from kernels.numba import backend as numba_jit
+from kernels.numba import checks as numba_checks
+from kernels.numba import compute as numba_kernels
+from kernels.numba.compute import numba
+from kernels.problems import mandelbrot
+
+
+def test_numba_scalar_loop_matches_one_point_of_the_reference():
+    re, im = mandelbrot.coordinates(30, 20)
+    expected = mandelbrot.reference(30, 20, 90)
+    assert numba_kernels.escape_count(re[11], im[9], 90) == expected[9, 11]
+
+
+def test_numba_threads_restores_the_thread_count_even_on_error():
+    before = numba.get_num_threads()
+    with pytest.raises(RuntimeError, match="inside"), numba_jit.numba_threads(1):
+        assert numba.get_num_threads() == 1
+        raise RuntimeError("inside")
+    assert numba.get_num_threads() == before
+
+
+def test_more_workers_than_numba_threads_is_a_clear_error():
+    # The pool size is fixed when numba starts, so this needs a fresh interpreter.
+    code = (
+        "import kernels\n"
+        "try:\n"
+        "    kernels.run('heat', 'numba-parallel', workers=3, n=8, steps=1)\n"
+        "except ValueError as exc:\n"
+        "    print(exc)\n"
+    )
+    env = {**os.environ, "NUMBA_NUM_THREADS": "2"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert out.returncode == 0, out.stderr
+    assert "workers must be <= 2, got 3" in out.stdout
+    assert "NUMBA_NUM_THREADS" in out.stdout
+
+
+def test_numba_pool_is_at_least_the_minimum():
+    assert numba.config.NUMBA_NUM_THREADS >= min(
+        runtime.MIN_THREAD_POOL, int(os.environ.get("NUMBA_NUM_THREADS", "64"))
+    )
+
+
+@numba.njit
+def histogram(counts, bins):
+    result = np.zeros(bins, dtype=np.int64)
+    for c in counts:
+        result[c] += 1
+    return result
+
+
+@numba.njit
+def histogram_dict(counts, bins):
+    found = {}
+    for c in counts:
+        found.setdefault(c, []).append(c)
+    return np.array([len(found.get(k, [])) for k in range(bins)])
+
+
+@numba.njit
+def histogram_short(counts, bins):
+    return np.zeros(bins - 1, dtype=np.int64)
+
+
+def histogram_python(counts, bins):
+    return np.bincount(counts, minlength=bins)
+
+
+@numba.njit(parallel=True)
+def hits_reduction(x, y):
+    hits = 0
+    for k in numba.prange(x.size):
+        if x[k] * x[k] + y[k] * y[k] <= 1.0:
+            hits += 1
+    return hits
+
+
+@numba.njit(parallel=True)
+def hits_racy(x, y):
+    hits = np.zeros(1, dtype=np.int64)
+    for k in numba.prange(x.size):
+        if x[k] * x[k] + y[k] * y[k] <= 1.0:
+            hits[0] += 1
+    return hits[0]
+
+
+@numba.njit
+def hits_wrong(x, y):
+    return int(np.count_nonzero(x * x + y * y < 1.0)) + 1
+
+
+@numba.vectorize(["int32(float64, float64, int64)"])
+def escape(cr, ci, max_iter):
+    zr = zi = 0.0
+    n = 0
+    while n < max_iter and zr * zr + zi * zi <= 4.0:
+        zr, zi = zr * zr - zi * zi + cr, 2.0 * zr * zi + ci
+        n += 1
+    return n
+
+
+@numba.vectorize(["int64(float64, float64, int64)"])
+def escape_int64(cr, ci, max_iter):
+    return escape(cr, ci, max_iter)
+
+
+@numba.vectorize(["int32(float64, float64, int64)"])
+def escape_squared_radius(cr, ci, max_iter):
+    zr = zi = 0.0
+    n = 0
+    while n < max_iter and zr * zr + zi * zi <= 2.0:
+        zr, zi = zr * zr - zi * zi + cr, 2.0 * zr * zi + ci
+        n += 1
+    return n
+
+
+@pytest.mark.parametrize(
+    ("checker", "right", "wrongs"),
+    [
+        ("check_histogram", histogram, [histogram_dict, histogram_short, histogram_python]),
+        ("check_race_free_hits", hits_reduction, [hits_wrong, histogram_python]),
+        ("check_escape_ufunc", escape, [escape_int64, escape_squared_radius, histogram]),
+    ],
+)
+def test_numba_checkers(checker, right, wrongs):
+    assert_checker_contract(getattr(numba_checks, checker), right, wrongs)
+
+
+def test_race_checker_restores_the_thread_count():
+    before = numba.get_num_threads()
+    numba_checks.check_race_free_hits(hits_racy)
+    assert numba.get_num_threads() == before
