@@ -55,6 +55,7 @@ SHOWN: dict[str, tuple[str, ...]] = {
     "jax": (
         "kernels.jax.compute.escape_counts",
         "kernels.jax.compute.mandelbrot",
+        "kernels.jax.compute.mandelbrot_tiles",
         "kernels.jax.compute.mandelbrot_sharded",
         "kernels.jax.compute.chunk_hits",
         "kernels.jax.compute.heat_program",

@@ -77,6 +77,30 @@ def mandelbrot(re: jax.Array, im: jax.Array, max_iter) -> jax.Array:
     return escape_counts(cr, ci, max_iter)
 
 
+# Points of one row iterated together by mandelbrot_tiles: enough for whole vectors, few
+# enough that a tile's loop stops soon after its own points escape and its state stays in
+# cache (measured here at 1200x1000x500: 64 points 0.37 s, 256 0.32 s, 600 0.35 s, one
+# row 0.49 s, the whole grid 1.77 s).
+TILE = 256
+
+
+@jax.jit
+def mandelbrot_tiles(re: jax.Array, im: jax.Array, max_iter) -> jax.Array:
+    """The image's escape counts, tile by tile: ``TILE`` points of a row at a time.
+
+    Each tile has its own ``while_loop`` (:func:`escape_counts`), and ``lax.map`` runs the
+    tiles one after another, so a tile whose points have all escaped stops costing,
+    instead of being visited until the slowest point of the whole grid is done.
+    """
+    height, width = im.size, re.size
+    per_row = -(-width // TILE)
+    padded = jnp.pad(re, (0, per_row * TILE - width), mode="edge").reshape(per_row, TILE)
+    cr = jnp.broadcast_to(padded[None], (height, per_row, TILE)).reshape(-1, TILE)
+    ci = jnp.broadcast_to(im[:, None, None], (height, per_row, TILE)).reshape(-1, TILE)
+    counts = lax.map(lambda tile: escape_counts(tile[0], tile[1], max_iter), (cr, ci))
+    return counts.reshape(height, per_row * TILE)[:, :width]
+
+
 def interleaved_order(height: int, devices: int) -> np.ndarray:
     """Row order that deals rows round-robin: block ``d`` holds rows ``d, d+D, d+2D, ...``.
 
@@ -100,7 +124,7 @@ def mandelbrot_program(mesh):
     @partial(jax.shard_map, mesh=mesh, check_vma=False, in_specs=(jax.P(), jax.P(AXIS), jax.P()),
              out_specs=jax.P(AXIS))  # fmt: skip
     def rows(re, im_block, max_iter):
-        return mandelbrot(re, im_block, max_iter)
+        return mandelbrot_tiles(re, im_block, max_iter)
 
     return rows
 
