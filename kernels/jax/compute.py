@@ -164,30 +164,48 @@ def heat_run(u: jax.Array, steps) -> jax.Array:
     return lax.fori_loop(0, steps, step, u)
 
 
+# Steps between halo exchanges of the sharded stencil (and rows in each halo). Every
+# exchange is a collective the devices wait for: at n=1024 and 600 steps on 2 CPU
+# devices, exchanging every step took 0.217 s against 0.202 s on one device; exchanging
+# every HALO_STEPS steps costs 2 * HALO_STEPS recomputed rows per block instead.
+HALO_STEPS = 16
+
+
 @functools.cache
 def heat_program(mesh, n: int):
-    """The compiled sharded stencil for ``mesh`` and grid size ``n`` (built once)."""
+    """The compiled sharded stencil for ``mesh`` and grid size ``n`` (built once).
+
+    Each device holds a block of rows. Every ``k`` steps it receives ``k`` rows from each
+    neighbour (``lax.ppermute``) and advances its block with those halos ``k`` steps on
+    its own: the halo rows go stale one row per step from the outside in, and exactly
+    the ``k`` of them are dropped afterwards, so the block is what a single device gets.
+    """
     devices = mesh.devices.size
     block = -(-n // devices)
-    down = [(d, d + 1) for d in range(devices - 1)]  # my last row goes to the next device
-    up = [(d + 1, d) for d in range(devices - 1)]  # my first row goes to the previous one
+    k = max(1, min(HALO_STEPS, block))
+    down = [(d, d + 1) for d in range(devices - 1)]  # my last rows go to the next device
+    up = [(d + 1, d) for d in range(devices - 1)]  # my first rows go to the previous one
 
     @jax.jit
     @partial(jax.shard_map, mesh=mesh, check_vma=False, in_specs=(jax.P(AXIS), jax.P()),
              out_specs=jax.P(AXIS))  # fmt: skip
     def run(local, steps):
-        first = lax.axis_index(AXIS) * block
-        row = first + jnp.arange(block)
+        first = lax.axis_index(AXIS) * block - k  # global row of the extended block's top
+        row = first + jnp.arange(block + 2 * k)
         interior = ((row >= 1) & (row <= n - 2))[:, None]
 
-        def step(_, local):
-            above = lax.ppermute(local[-1:], AXIS, down)  # zeros on the first device
-            below = lax.ppermute(local[:1], AXIS, up)  # zeros on the last device
-            rows = jnp.concatenate([above, local, below])
-            new = jnp.pad(heat_update(rows[:-2], rows[1:-1], rows[2:]), ((0, 0), (1, 1)))
-            return jnp.where(interior, new, local)
+        def step(_, rows):
+            new = jnp.pad(heat_update(rows[:-2], rows[1:-1], rows[2:]), 1)
+            return jnp.where(interior, new, rows)
 
-        return lax.fori_loop(0, steps, step, local)
+        def exchange(done, local):
+            above = lax.ppermute(local[-k:], AXIS, down)  # zeros on the first device
+            below = lax.ppermute(local[:k], AXIS, up)  # zeros on the last device
+            rows = jnp.concatenate([above, local, below])
+            rows = lax.fori_loop(0, jnp.minimum(k, steps - done * k), step, rows)
+            return rows[k:-k]
+
+        return lax.fori_loop(0, -(-steps // k), exchange, local)
 
     return run
 
