@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing.resource_tracker
 import os
 import shutil
@@ -71,6 +72,24 @@ def site(tmp_path_factory) -> Path:
     )  # fmt: skip
     assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
     return out / "_build" / "html"
+
+
+def become_subreaper() -> bool:
+    """Make this process the reaper of its orphaned descendants (Linux ``prctl``).
+
+    A process whose parent died is re-parented to the nearest subreaper, or else to init,
+    where ``children(recursive=True)`` cannot see it: a worker that outlives its pool's
+    dead parent would escape the leftover check below. As a subreaper, this process
+    adopts it, and the check sees it.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+
+
+PR_SET_CHILD_SUBREAPER = 36
+SUBREAPER = become_subreaper()
 
 
 def helper_pids() -> set[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -41,12 +42,20 @@ def test_chapter_structure(path):
     blocks = solution_blocks(nb)
     assert len(blocks) == exercises
     for cells in blocks:
-        # Every cell of a solution is tagged (so that `make student` can drop it), and one
-        # of them runs the checker, its output compared by nbval.
+        # Every cell of a solution is tagged (so that `make student` can drop it), and the
+        # last one asserts its checker: a wrong solution fails nbval and the book build.
         assert cells and all("solution" in c.metadata.get("tags", []) for c in cells)
-        assert any(
-            "checks.check_" in c.source and "# NBVAL_CHECK_OUTPUT" in c.source for c in cells
-        )
+        last = cells[-1].source.rstrip().splitlines()
+        assert re.fullmatch(r"result = checks\.check_\w+\(.*\)", last[-3]), last
+        assert last[-1].startswith("assert result"), last
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_output_marker_that_compares_nothing(path):
+    # Committed without outputs, a cell marked for nbval's output comparison compares
+    # nothing: the facts are asserted in the cells instead.
+    text = path.read_text()
+    assert "NBVAL_CHECK_OUTPUT" not in text
 
 
 def solution_blocks(nb) -> list[list]:
@@ -68,3 +77,27 @@ def test_sizes_come_from_kernels(path):
     # Notebooks take sizes from kernels.sizes so that KERNELS_QUICK=1 shrinks them.
     source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
     assert "sizes.params(" in source and "sizes.repeats()" in source
+
+
+@pytest.mark.slow
+def test_a_wrong_solution_fails_its_chapter():
+    # Teeth: chapter 01 run up to its Amdahl solution, with that solution made wrong (the
+    # speedup of the parallel part only), must stop at the solution's assert.
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(ROOT / "notebooks" / "01_foundations.ipynb", as_version=4)
+    (index,) = [
+        i for i, c in enumerate(nb.cells)
+        if "solution" in c.metadata.get("tags", []) and "checks.check_amdahl" in c.source
+    ]  # fmt: skip
+    right = "return 1.0 / (serial_fraction + (1.0 - serial_fraction) / workers)"
+    assert right in nb.cells[index].source
+    nb.cells[index].source = nb.cells[index].source.replace(
+        right, "return workers * (1.0 - serial_fraction)"
+    )
+    nb.cells = nb.cells[: index + 1]
+    client = NotebookClient(nb, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT / "notebooks")}})  # fmt: skip
+    with pytest.raises(CellExecutionError, match="the checker did not pass"):
+        client.execute()

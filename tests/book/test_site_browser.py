@@ -118,6 +118,7 @@ def test_page_loads_offline_without_errors(visit, name):
     page = v.open(f"{name}.html")
     assert not v.failed, v.failed
     assert not v.errors, v.errors
+    assert not v.outside, f"requests that would leave 127.0.0.1: {v.outside}"
     main = page.locator("main, article").first
     assert len(main.inner_text()) > 500  # the content is there, not an empty shell
     broken = page.evaluate(

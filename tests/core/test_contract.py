@@ -88,6 +88,29 @@ def test_every_start_method(problem, backend, start_method, references):
     agree(problem, backend, result, references[problem], params)
 
 
+# Every value of every choice option (except the start methods, tested above at 2 workers).
+OPTION_VALUES = [
+    (p, b, option.name, value)
+    for (p, b) in PARALLEL
+    for option in BACKENDS[(p, b)].options
+    if isinstance(option, ChoiceOption) and option.name != "start_method"
+    for value in option.choices
+]
+
+
+def test_every_choice_option_is_in_the_matrix():
+    names = {(b, o) for (_, b, o, _) in OPTION_VALUES}
+    assert {("threads", "kernel"), ("dask", "scheduler"), ("cython-parallel", "schedule"),
+            ("numba-parallel", "schedule")} <= names  # fmt: skip
+
+
+@pytest.mark.parametrize(("problem", "backend", "option", "value"), OPTION_VALUES)
+def test_every_option_value_gives_the_reference(problem, backend, option, value, references):
+    params = sizes.params(problem, "test")
+    result = kernels.run(problem, backend, workers=2, **{option: value}, **params)
+    agree(problem, backend, result, references[problem], params)
+
+
 @pytest.mark.parametrize(("problem", "backend"), PAIRS)
 def test_odd_shapes(problem, backend):
     # Sizes smaller than the number of tasks, odd sizes and a single sample.

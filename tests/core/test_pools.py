@@ -186,3 +186,29 @@ def test_a_function_pickle_cannot_send_is_refused_before_any_task():
     with pytest.raises(kernels.UnpicklableTaskError, match="cannot send .*lambda.* to worker"):
         with process_pool(2) as pool:
             run_tasks(pool, lambda x: x, range(3))
+
+
+def test_an_orphaned_grandchild_is_seen_by_the_leftover_check():
+    # The child starts a grandchild and exits at once: the grandchild is orphaned. This
+    # process is a subreaper (conftest), so it adopts the grandchild and sees it.
+    import subprocess
+    import sys
+
+    import conftest
+    import psutil
+
+    assert conftest.SUBREAPER
+    code = (
+        "import subprocess, sys\n"
+        "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'],\n"
+        "                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        "print(p.pid)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, check=True)  # fmt: skip
+    orphan = int(out.stdout)
+    try:
+        assert orphan in {p.pid for p in conftest.live_children()}
+    finally:
+        psutil.Process(orphan).kill()
+        psutil.Process(orphan).wait(10)  # reaped here: this process is its parent now
