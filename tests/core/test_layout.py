@@ -323,3 +323,16 @@ def test_notebooks_use_public_names_and_no_backend_module(path):
     for name in aliases:
         private = re.findall(rf"\b{re.escape(name)}\.(_\w+)", code)
         assert not [p for p in private if not p.startswith("__")], (name, private)
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if folder(m) == "core"))
+def test_the_core_imports_only_the_standard_library_numpy_and_psutil(module):
+    allowed = set(sys.stdlib_module_names) | {"numpy", "psutil", "kernels"}
+    for node in ast.parse(MODULES[module].read_text()).body:  # module level: on import
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names = [node.module]
+        else:
+            continue
+        assert {n.split(".")[0] for n in names} <= allowed, (module, names)
