@@ -101,3 +101,19 @@ def test_a_wrong_solution_fails_its_chapter():
                             resources={"metadata": {"path": str(ROOT / "notebooks")}})  # fmt: skip
     with pytest.raises(CellExecutionError, match="the checker did not pass"):
         client.execute()
+
+
+# Dollar math needs MathJax, which the offline site does not load: it would show raw.
+DOLLAR_MATH = re.compile(r"(?<![\w`$])\$[^\s$`][^$\n`]*[^\s$`]\$(?!\w)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_dollar_math_in_the_text(path):
+    cells = nbformat.read(path, as_version=4).cells
+    found = [m for c in cells if c.cell_type == "markdown" for m in DOLLAR_MATH.findall(c.source)]
+    assert not found, found
+
+
+def test_dollar_math_pattern_has_teeth():
+    assert DOLLAR_MATH.findall("tolerance ($10^{-12}$ of the peak)") == ["$10^{-12}$"]
+    assert not DOLLAR_MATH.findall("costs $5 and `$HOME` or $ mpiexec")
