@@ -45,6 +45,20 @@ def require_program(name: str, install: str) -> str:
     pytest.skip(message)
 
 
+def execute_notebook(nb, env: dict | None = None, timeout: int = 600):
+    """Run ``nb`` top to bottom in a fresh ``python3`` kernel started in ``notebooks/``.
+
+    ``env`` replaces the kernel's environment. Raises ``CellExecutionError`` at the first
+    failing cell; returns ``nb`` with its outputs.
+    """
+    from nbclient import NotebookClient
+
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT / "notebooks")}})  # fmt: skip
+    client.execute(**({} if env is None else {"env": env}))
+    return nb
+
+
 def toc_files() -> list[str]:
     """Every page of ``_toc.yml``, the root first, as paths without the suffix."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())

@@ -119,8 +119,11 @@ _DASK = {
     "monte_carlo_pi": (SCHEDULER, KERNEL),
     "heat": (SCHEDULER,),
 }
-_DISTRIBUTED = {"mandelbrot": (KERNEL, ADDRESS), "monte_carlo_pi": (KERNEL, ADDRESS)}
-_DISTRIBUTED["heat"] = (ADDRESS,)
+_DISTRIBUTED = {
+    "mandelbrot": (KERNEL, ADDRESS),
+    "monte_carlo_pi": (KERNEL, ADDRESS),
+    "heat": (ADDRESS,),
+}
 
 # Teaching order: the order of kernels.backends() and of every table and plot.
 BACKENDS: list[Entry] = [

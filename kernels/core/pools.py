@@ -26,7 +26,6 @@ from concurrent.futures import wait as wait_futures
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from .catalogue import START_METHOD  # noqa: F401  (the pools' option, declared as data)
 from .errors import UnpicklableTaskError, WorkerDiedError
 
 # Seconds a worker gets to exit on its own before it is terminated.
@@ -106,7 +105,7 @@ def process_pool(
     workers : int
         Number of worker processes.
     start_method : {"spawn", "fork", "forkserver"}
-        How the workers start (see :data:`START_METHOD`).
+        How the workers start (:data:`kernels.core.catalogue.START_METHOD`).
     initializer, initargs
         Run once in each worker before its first task (e.g. attach shared memory).
 

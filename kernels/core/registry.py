@@ -197,7 +197,13 @@ def register_backend(
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         BACKENDS[(problem, name)] = Backend(
-            name, problem, func, parallel, tuple(options), None, tuple(requires), (), exact
+            name,
+            problem,
+            func,
+            parallel,
+            options=tuple(options),
+            requires=tuple(requires),
+            exact=exact,
         )
         return func
 

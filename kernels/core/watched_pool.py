@@ -15,7 +15,6 @@ import importlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from .params import ChoiceOption
 from .pools import RecordingContext, dead_workers, stop_forkserver, stop_processes, worker_died
 
 # How often (seconds) the waiting parent looks for dead workers. A finished result is
@@ -23,14 +22,6 @@ from .pools import RecordingContext, dead_workers, stop_forkserver, stop_process
 POLL_S = 0.05
 
 LIBRARIES = ("multiprocess", "multiprocessing")
-
-LIBRARY = ChoiceOption(
-    "library",
-    "multiprocess",
-    LIBRARIES,
-    "which Pool: 'multiprocess' (serialises with dill: lambdas, closures and notebook "
-    "functions work) or 'multiprocessing' (the standard library; pickle)",
-)
 
 
 class WatchedPool:

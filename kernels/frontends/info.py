@@ -13,7 +13,7 @@ import platform
 import psutil
 
 from ..core import api, machine, sizes
-from ..core.registry import BACKENDS, install_hint
+from ..core.registry import install_hint
 
 
 def numba_status() -> str:
@@ -45,9 +45,8 @@ def cython_status() -> str:
 def missing_backends() -> dict[str, str]:
     """Each backend name that cannot run here, with why and the ``pip install`` that fixes it."""
     missing = {}
-    for (_, name), backend in BACKENDS.items():
-        why = backend.missing()
-        if why is not None:
+    for problem in api.problems():
+        for name, why in api.unavailable(problem).items():
             missing.setdefault(name, why)
     return missing
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
+from conftest import ROOT, execute_notebook
 
-ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
@@ -82,7 +81,6 @@ def test_sizes_come_from_kernels(path):
 def test_a_wrong_solution_fails_its_chapter():
     # Teeth: chapter 01 run up to its Amdahl solution, with that solution made wrong (the
     # speedup of the parallel part only), must stop at the solution's assert.
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(ROOT / "notebooks" / "01_foundations.ipynb", as_version=4)
@@ -96,10 +94,8 @@ def test_a_wrong_solution_fails_its_chapter():
         right, "return workers * (1.0 - serial_fraction)"
     )
     nb.cells = nb.cells[: index + 1]
-    client = NotebookClient(nb, timeout=300, kernel_name="python3",
-                            resources={"metadata": {"path": str(ROOT / "notebooks")}})  # fmt: skip
     with pytest.raises(CellExecutionError, match=r"assert checks\.check_amdahl\(amdahl\)"):
-        client.execute()
+        execute_notebook(nb, timeout=300)
 
 
 # Dollar math needs MathJax, which the offline site does not load: it would show raw.

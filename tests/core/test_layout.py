@@ -7,17 +7,17 @@ import ast
 import json
 import os
 import re
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ROOT
+from conftest import ROOT, execute_notebook
 
 from kernels.core import catalogue, shown
 from kernels.core.registry import BACKENDS
+from kernels.core.subprocesses import run_command
 
 PACKAGE = ROOT / "kernels"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -116,11 +116,9 @@ def test_the_layout_test_sees_real_imports():
     assert "kernels.numba.compute" in GRAPH["kernels.numba.backend"]  # inside functions
 
 
-def run_python(code: str, env: dict | None = None) -> str:
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-        timeout=300, env=env, check=False,
-    )  # fmt: skip
+def python_output(code: str, env: dict | None = None) -> str:
+    """What ``code`` prints in a fresh interpreter (which must succeed)."""
+    done = run_command([sys.executable, "-c", textwrap.dedent(code)], timeout=300, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 
@@ -134,7 +132,7 @@ LIGHT = sorted(
 def test_the_public_functions_keep_their_names_after_every_import():
     # Importing a subpackage binds its name on the parent: kernels.problems must stay
     # the function, whatever is imported later.
-    out = run_python("""
+    out = python_output("""
         import kernels
         import kernels.problems.heat, kernels.core.api
         print(callable(kernels.problems), kernels.problems())
@@ -143,7 +141,7 @@ def test_the_public_functions_keep_their_names_after_every_import():
 
 
 def test_kernels_the_core_and_the_problems_leave_heavy_libraries_out():
-    out = run_python(f"""
+    out = python_output(f"""
         import importlib, json, sys
         import kernels
         for module in {LIGHT!r}:
@@ -156,7 +154,7 @@ def test_kernels_the_core_and_the_problems_leave_heavy_libraries_out():
 
 
 def test_a_spawned_worker_pays_for_numpy_not_for_the_tools():
-    out = run_python(f"""
+    out = python_output(f"""
         import json
         import kernels
         from kernels.core import tasks
@@ -173,7 +171,7 @@ def test_a_spawned_worker_pays_for_numpy_not_for_the_tools():
 
 
 def test_registration_is_data_and_the_tool_is_imported_on_first_use():
-    out = run_python("""
+    out = python_output("""
         import json, sys
         import kernels
         from kernels.core.registry import BACKENDS
@@ -211,7 +209,7 @@ def blocked_env(tmp_path):
 
 
 def test_missing_extras_leave_their_backends_out_and_say_what_to_install(blocked_env):
-    out = run_python("""
+    out = python_output("""
         import json
         import kernels
         try:
@@ -224,10 +222,7 @@ def test_missing_extras_leave_their_backends_out_and_say_what_to_install(blocked
     assert result["backends"] == ["python", "numpy", "threads", "multiprocessing",
                                   "multiprocess", "cython", "cython-parallel"]  # fmt: skip
     assert "pip install 'parallel-python-kernels[dask]'" in result["error"]
-    info = subprocess.run(
-        [sys.executable, "-m", "kernels", "info"], capture_output=True, text=True,
-        env=blocked_env, timeout=300, check=True,
-    ).stdout  # fmt: skip
+    info = python_output("from kernels.frontends.cli import main; main(['info'])", blocked_env)
     for extra, backend in [("dask", "dask-distributed"), ("jax", "jax-sharded"),
                            ("compiled", "numba-parallel"), ("mpi", "mpi")]:  # fmt: skip
         line = next(ln for ln in info.splitlines() if ln.strip().startswith(backend + " "))
@@ -236,26 +231,12 @@ def test_missing_extras_leave_their_backends_out_and_say_what_to_install(blocked
 
 @pytest.mark.slow
 def test_a_chapter_runs_without_the_other_chapters_extras(blocked_env):
-    from nbclient import NotebookClient
-
     nb = nbformat.read(ROOT / "notebooks" / "01_foundations.ipynb", as_version=4)
     probe = "import importlib.util\nprint([importlib.util.find_spec(m) for m in ('dask', 'jax')])"
     nb.cells.append(nbformat.v4.new_code_cell(probe))
     env = {**blocked_env, "KERNELS_QUICK": "1"}
     env.pop("MPLBACKEND", None)
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)  # the kernel inherits this process's environment
-    try:
-        NotebookClient(
-            nb,
-            timeout=600,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(ROOT / "notebooks")}},
-        ).execute()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    execute_notebook(nb, env=env)
     assert nb.cells[-1].outputs[0]["text"].strip() == "[None, None]"  # really blocked
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 import tomllib
-from pathlib import Path
 
 import yaml
+from conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 # The interpreter, the tools to install us, and the `dot` program (a system package
 # outside conda).
 CONDA_ONLY = {"python", "pip", "setuptools", "graphviz"}

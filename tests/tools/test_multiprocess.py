@@ -7,10 +7,10 @@ import pickle
 import dill
 import matplotlib.figure
 import multiprocess
-import nbclient
 import nbformat
 import pytest
 from checker_cases import assert_checker_contract, case_id
+from conftest import execute_notebook
 
 import kernels
 from kernels.multiprocess import checks as multiprocess_checks
@@ -130,7 +130,7 @@ except kernels.WorkerDiedError as error:
 def outputs():
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
-    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
+    execute_notebook(notebook, timeout=120)
     return ["".join(o.get("text", "") for o in cell.outputs) for cell in notebook.cells]
 
 
