@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
+import re
+
 
 def assert_checker_contract(check, right, wrongs) -> None:
-    """``check`` passes ``right``, fails each of ``wrongs`` with a hint, and fails ``None``."""
+    """``check`` passes ``right``, fails each of ``wrongs`` with a hint, and fails ``None``.
+
+    ``wrongs`` is what learners tried: at least three near misses per checker.
+    """
+    assert len(wrongs) >= 3, "a checker needs at least three near misses in its tests"
     result = check(right)
     assert result.passed, result.message
-    for wrong in wrongs:
+    for number, wrong in enumerate(wrongs):
         result = check(wrong)
-        assert not result.passed and "Hint:" in result.message, result.message
+        assert not result.passed, f"near miss {number} passed: {result.message}"
+        assert "Hint:" in result.message, result.message
     assert not check(None).passed
+
+
+def assert_no_leak(result, secrets) -> None:
+    """No text of ``secrets`` (expected values, the answer's formula) is in the message."""
+    for secret in secrets:
+        assert secret not in result.message, f"{secret!r} shown in: {result.message}"
+
+
+# The formulas that answer chapter exercises: no checker message may print them.
+ANSWER_FORMULAS = [
+    re.compile(r"1\s*/\s*S\s*-\s*1\s*/\s*p"),  # Karp-Flatt
+    re.compile(r"o\s*\*\s*E\s*/\s*\(\s*1\s*-\s*E\s*\)"),  # break-even
+    re.compile(r"n_tasks\s*/\s*\(\s*\d\s*\*\s*workers\s*\)"),  # a chunksize rule
+]
 
 
 def case_id(value) -> str:

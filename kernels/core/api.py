@@ -6,6 +6,7 @@ from typing import Any
 
 import psutil
 
+from . import tracing
 from .errors import ProblemTooLargeError
 from .params import validate_values
 from .registry import (
@@ -113,6 +114,7 @@ def run(problem: str, backend: str = "numpy", workers: int = 1, **params: Any) -
     workers = validate_workers(workers, impl)
     values, options = split_params(spec, impl, params)
     check_memory(problem, values)
+    tracing.record("run", problem=problem, backend=impl.name, workers=workers, **values)
     return impl.func(workers=workers, **values, **options)
 
 

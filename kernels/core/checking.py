@@ -8,8 +8,14 @@ is truthy when the answer passes, so ``assert check_...(answer)`` works too.
 from __future__ import annotations
 
 import functools
+import os
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+import numpy as np
+import psutil
 
 
 @dataclass(frozen=True)
@@ -57,3 +63,81 @@ def needs_function(
         return checker(func)
 
     return wrapper
+
+
+def fresh_rng() -> np.random.Generator:
+    """A generator for a checker's cases, different on every call.
+
+    Fresh cases mean no table of answers copied from an earlier attempt can pass. Set
+    ``KERNELS_CHECK_SEED`` to replay one set of cases (to reproduce a report).
+    """
+    seed = os.environ.get("KERNELS_CHECK_SEED")
+    return np.random.default_rng(None if seed is None else int(seed))
+
+
+def cores_used(func: Callable, *args, wall_seconds: float = 0.3, most_calls: int = 50):
+    """Call ``func(*args)`` for at least ``wall_seconds``; how many cores did it keep busy?
+
+    Returns ``(result, cores)``: the last call's result, and the CPU time of all of this
+    process's threads (those that ended included) divided by the wall time. Serial code
+    gives about 1, code that runs on two threads about 2 (on a machine with two free
+    cores): a measurement by the operating system, whatever the code claims. Work done
+    in child processes is not counted.
+    """
+    me = psutil.Process()
+    start, used = time.perf_counter(), me.cpu_times()
+    result = None
+    for _ in range(most_calls):
+        result = func(*args)
+        if time.perf_counter() - start >= wall_seconds:
+            break
+    now = me.cpu_times()
+    cpu = (now.user - used.user) + (now.system - used.system)
+    return result, cpu / (time.perf_counter() - start)
+
+
+class _Sampler:
+    """Call ``sample()`` every 10 ms on a thread of its own while a ``with`` block runs."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def sample(self) -> None:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.01):
+            self.sample()
+
+    def __enter__(self):
+        self.sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+
+class ChildWatch(_Sampler):
+    """The child processes started while a ``with`` block runs, seen every 10 ms.
+
+    ``pids`` holds every descendant of this process that was alive at some sample,
+    except those already running when the block began (a tracker, a warm pool).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pids: set[int] = set()
+        self._before: set[int] | None = None
+
+    def sample(self) -> None:
+        try:
+            now = {p.pid for p in psutil.Process().children(recursive=True)}
+        except psutil.Error:
+            return
+        if self._before is None:
+            self._before = now
+        self.pids |= now - self._before

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from . import tracing
+
 
 def square(x: int) -> int:
     """``x * x``: a task so small that sending it costs more than computing it."""
@@ -51,6 +53,7 @@ def longest_collatz(lo: int, hi: int) -> tuple[int, int]:
 
     An empty range gives ``(-1, 0)``, which loses to the result of any other range.
     """
+    tracing.record("longest_collatz", lo=lo, hi=hi)
     steps, minus_n = max(((collatz_steps(n), -n) for n in range(lo, hi)), default=(-1, 0))
     return steps, -minus_n
 

@@ -1,49 +1,74 @@
-"""Checkers for the multiprocessing chapter: chunksize, a spawn-safe task, a parallel loop."""
+"""Checkers for the multiprocessing chapter: chunksize, a spawn-safe task, a parallel loop.
+
+Cases are drawn afresh on every call; messages say what went wrong, never the expected
+values. The parallel loop's checker traces :func:`kernels.core.tasks.longest_collatz`
+in the worker processes, so it sees which processes did the work and on which chunks.
+"""
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 
-from ..core import tasks
-from ..core.checking import CheckResult, call, failed, needs_function, passed
+from ..core import tasks, tracing
+from ..core.checking import CheckResult, call, failed, fresh_rng, needs_function, passed
 from ..core.errors import UnpicklableTaskError, WorkerDiedError
 from ..core.pools import check_picklable, process_pool, run_tasks
 
+# A chunk must carry at least this many times the per-message cost in work.
+AMORTISE = 9
+
+
+def chunksize_bounds(n_tasks: int, workers: int, task_s: float, message_s: float):
+    """``(smallest, largest)`` chunksizes that amortise messages and keep the balance."""
+    largest = max(1, n_tasks // (2 * workers))
+    smallest = math.ceil(AMORTISE * message_s / task_s * (1 - 1e-12))
+    return min(smallest, largest), largest
+
+
+def _chunksize_cases(rng):
+    cases = []
+    for _ in range(14):
+        workers = int(rng.choice([1, 2, 3, 4, 8, 16]))
+        n_tasks = int(10 ** rng.uniform(0, 6.5))
+        task_s = float(10 ** rng.uniform(-7, 0))
+        message_s = float(10 ** rng.uniform(-5.5, -3.5))
+        cases.append((n_tasks, workers, task_s, message_s))
+    return cases
+
 
 @needs_function
-def check_chunksize(func: Callable[[int, int], int]) -> CheckResult:
-    """Check ``func(n_tasks, workers)`` picks a chunksize that balances and batches.
-
-    Good means: at least 2 batches per worker (so a worker that finishes early can take
-    another) and at most 64 per worker (so messages stay few), for many shapes of input.
-    """
-    cases = [(10_000, 2), (10_000, 8), (1_000_000, 4), (100, 2), (64, 16), (7, 4), (1, 1)]
-    for n_tasks, workers in cases:
+def check_chunksize(func: Callable[[int, int, float, float], int]) -> CheckResult:
+    """Check ``func(n_tasks, workers, task_s, message_s)`` picks a chunksize from costs."""
+    for n_tasks, workers, task_s, message_s in _chunksize_cases(fresh_rng()):
+        case = f"pick_chunksize({n_tasks}, {workers}, {task_s:.3g}, {message_s:.3g})"
         try:
-            size = call(func, n_tasks, workers)
+            size = call(func, n_tasks, workers, task_s, message_s)
         except Exception as exc:
-            return failed(f"func({n_tasks}, {workers}) raised {type(exc).__name__}: {exc}",
-                           "return an int >= 1.")  # fmt: skip
+            return failed(f"{case} raised {type(exc).__name__}: {exc}", "return an int >= 1.")
         if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-            return failed(f"func({n_tasks}, {workers}) returned {size!r}",
-                           "a chunksize is an int >= 1.")  # fmt: skip
-        batches = math.ceil(n_tasks / size)
-        # Small inputs cannot give 2 batches per worker; then one task per batch is right.
-        fewest = min(2 * workers, n_tasks)
-        if batches < fewest:
-            return failed(
-                f"{n_tasks} tasks on {workers} workers in chunks of {size} is only {batches} "
-                "batches: a worker that finishes early has nothing left to take",
-                "aim for a few batches per worker, e.g. n_tasks / (4 * workers), rounded up.",
-            )
-        if batches > 64 * workers:
-            return failed(
-                f"{n_tasks} tasks on {workers} workers in chunks of {size} is {batches} "
-                "messages: each costs a pickle and a pipe round trip",
-                "fewer, bigger chunks: a handful per worker is enough to balance.",
-            )
-    return passed("a few batches per worker for every input: balanced and cheap to send.")
+            return failed(f"{case} returned {size!r}", "a chunksize is an int >= 1.")
+        smallest, largest = chunksize_bounds(n_tasks, workers, task_s, message_s)
+        if size > largest:
+            return failed(f"{case}: chunks of {size} leave some worker without a second "
+                           "batch",
+                           "when there are enough tasks, every worker needs at least two "
+                           "batches, so that one that finishes early can take "
+                           "another.")  # fmt: skip
+        if size < smallest:
+            return failed(f"{case}: chunks of {size} spend more than a tenth of their time "
+                           "on messages",
+                           "a chunk's work is its size times the task time; make it large "
+                           "beside the cost of one message, unless balance forbids "
+                           "it.")  # fmt: skip
+        if size > smallest + 1 and size > 1:
+            return failed(f"{case}: chunks of {size} are bigger than they need to be",
+                           "the smallest chunk that pays for its message balances best "
+                           "and returns first results soonest; larger only adds "
+                           "waiting.")  # fmt: skip
+    return passed("the smallest chunks that pay for their messages, and balance when they "
+                  "conflict.")  # fmt: skip
 
 
 @needs_function
@@ -55,7 +80,14 @@ def check_spawn_fix(func: Callable[[int, int], int]) -> CheckResult:
             "import it",
             "write it into a .py file (a module) and import it from there.",
         )
-    ranges = [(0, 100), (100, 1000), (1000, 5000)]
+    rng = fresh_rng()
+    primes = [n for n in range(2, 5000) if tasks.count_primes_slowly(n, n + 1)]
+    first, last = (int(p) for p in rng.choice(primes, 2))
+    # from 0 (are 0 and 1 primes?), from a prime, up to a prime (is hi included?), any
+    ranges = [(0, int(rng.integers(2, 50))), (first, first + int(rng.integers(1, 2000))),
+              (max(0, last - int(rng.integers(1, 2000))), last)]  # fmt: skip
+    lo = int(rng.integers(0, 5000))
+    ranges.append((lo, lo + int(rng.integers(1, 2000))))
     try:
         check_picklable(func)
         with process_pool(2, "spawn") as pool:
@@ -69,10 +101,12 @@ def check_spawn_fix(func: Callable[[int, int], int]) -> CheckResult:
     except Exception as exc:
         hint = "count primes p with lo <= p < hi."
         return failed(f"it raised {type(exc).__name__}: {exc}", hint)
-    want = [25, 143, 501]
-    if got != want:
-        return failed(f"counts {got} for {ranges}; expected {want}",
-                       "count the primes p with lo <= p < hi (0 and 1 are not prime).")  # fmt: skip
+    for (lo, hi), count in zip(ranges, got, strict=True):
+        if count != tasks.count_primes_slowly(lo, hi):
+            return failed(f"a spawned worker ran it, but the count for lo={lo}, hi={hi} is "
+                           "wrong",
+                           "count the primes p with lo <= p < hi (0 and 1 are not "
+                           "prime).")  # fmt: skip
     return passed("a spawned worker imported your function and counted correctly.")
 
 
@@ -81,25 +115,59 @@ def _call_pair(task):
     return func(lo, hi)
 
 
+def _check_chunks(chunks: list[tuple[int, int]], limit: int, case: str) -> CheckResult | None:
+    covered = sorted((lo, hi) for lo, hi in chunks if hi > lo)
+    position = 1
+    for lo, hi in covered:
+        if lo < position:
+            return failed(f"{case}: two chunks overlap, so some numbers were done twice",
+                           "make each chunk start where the previous one ended.")  # fmt: skip
+        if lo > position:
+            return failed(f"{case}: some numbers of range(1, limit) were in no chunk",
+                           "the chunks must cover range(1, limit) with no gaps, the last "
+                           "one ending at limit.")  # fmt: skip
+        position = hi
+    if position != limit:
+        return failed(f"{case}: the chunks do not end at limit",
+                       "range(1, limit) stops before limit; the chunks must too.")  # fmt: skip
+    return None
+
+
 @needs_function
 def check_parallel_loop(func: Callable[[int, int], tuple[int, int]]) -> CheckResult:
-    """Check ``func(limit, workers)`` finds the longest Collatz chain below ``limit``.
+    """Check ``func(limit, workers)`` finds the longest Collatz chain in worker processes.
 
-    The answer must be ``(steps, n)`` with the smallest ``n`` on ties, and the same for
-    every number of workers.
+    The answer must be ``(steps, n)`` with the smallest ``n`` on ties, the same for every
+    number of workers; the chunks must cover ``range(1, limit)`` once, and with two
+    workers at least two worker processes (not this one) must have run chunks.
     """
-    for limit in (2, 10, 1000, 30_000):
-        want = tasks.longest_collatz(1, limit)
-        for workers in (1, 2, 3):
+    rng = fresh_rng()
+    cases = [(int(rng.integers(2, 40)), 1), (int(rng.integers(120_000, 180_000)), 2),
+             (int(rng.integers(2_000, 20_000)), 3)]  # fmt: skip
+    for limit, workers in cases:
+        case = f"parallel_longest({limit}, {workers})"
+        with tracing.traced() as trace:
             try:
                 got = call(func, limit, workers)
             except Exception as exc:
-                hint = "split range(1, limit) into chunks; map longest_collatz."
-                return failed(f"func({limit}, {workers}) raised {type(exc).__name__}: {exc}", hint)
-            if got is None or tuple(got) != want:
-                return failed(
-                    f"func({limit}, {workers}) returned {got!r}, expected {want}",
-                    "each chunk gives (steps, n); combine with max over (steps, -n) so ties "
-                    "go to the smallest n, whatever the split.",
-                )
-    return passed("the same (steps, n) as the serial loop for 1, 2 and 3 workers.")
+                return failed(f"{case} raised {type(exc).__name__}: {exc}",
+                               "split range(1, limit) into chunks; run "
+                               "tasks.longest_collatz on each in a pool.")  # fmt: skip
+        if got is None or len(tuple(got)) != 2 or tuple(got) != tasks.longest_collatz(1, limit):
+            return failed(f"{case} returned {got!r}, which is not the serial loop's answer",
+                           "each chunk gives (steps, n); combine them so that ties go to "
+                           "the smallest n, whatever the split.")  # fmt: skip
+        calls = trace.of("longest_collatz")
+        problem = _check_chunks([(c["lo"], c["hi"]) for c in calls], limit, case)
+        if problem is not None:
+            return problem
+        if os.getpid() in trace.pids("longest_collatz"):
+            return failed(f"{case}: chunks ran in this process, not in the pool's workers",
+                           "hand the chunks to the pool (pool.starmap or pool.map); don't "
+                           "call tasks.longest_collatz yourself.")  # fmt: skip
+        if workers > 1 and len(trace.pids("longest_collatz")) < 2:
+            return failed(f"{case}: one worker process did all the work",
+                           "split the range into several chunks (a few per worker) so "
+                           "that every worker gets some.")  # fmt: skip
+    return passed("the serial loop's answer, from chunks that covered the range once, "
+                  "run by several worker processes.")  # fmt: skip

@@ -79,22 +79,23 @@ def test_sizes_come_from_kernels(path):
 
 @pytest.mark.slow
 def test_a_wrong_solution_fails_its_chapter():
-    # Teeth: chapter 01 run up to its Amdahl solution, with that solution made wrong (the
-    # speedup of the parallel part only), must stop at the solution's assert.
+    # Teeth: chapter 01 run up to its load-balance solution, with that solution replaced
+    # by the interleaving the chapter showed (right for the image, wrong for uneven
+    # costs), must stop at the solution's assert.
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(ROOT / "notebooks" / "01_foundations.ipynb", as_version=4)
     (index,) = [
         i for i, c in enumerate(nb.cells)
-        if "solution" in c.metadata.get("tags", []) and "checks.check_amdahl" in c.source
+        if "solution" in c.metadata.get("tags", []) and "checks.check_balanced_rows" in c.source
     ]  # fmt: skip
-    right = "return 1.0 / (serial_fraction + (1.0 - serial_fraction) / workers)"
-    assert right in nb.cells[index].source
-    nb.cells[index].source = nb.cells[index].source.replace(
-        right, "return workers * (1.0 - serial_fraction)"
+    nb.cells[index].source = (
+        "def balanced_rows(costs, workers):\n"
+        "    return [list(range(k, len(costs), workers)) for k in range(workers)]\n\n\n"
+        "assert checks.check_balanced_rows(balanced_rows)\n"
     )
     nb.cells = nb.cells[: index + 1]
-    with pytest.raises(CellExecutionError, match=r"assert checks\.check_amdahl\(amdahl\)"):
+    with pytest.raises(CellExecutionError, match=r"assert checks\.check_balanced_rows"):
         execute_notebook(nb, timeout=300)
 
 

@@ -1,54 +1,128 @@
-"""Chapter 01's exercise checkers: right answers pass, wrong ones fail with a hint."""
+"""Chapter 01's exercise checkers: right answers pass, a learner's near misses fail."""
 
 from __future__ import annotations
 
+import heapq
+import math
 import statistics
 import time
 
 import numpy as np
 import pytest
+from checker_cases import assert_checker_contract, assert_no_leak
 
 from kernels.foundations import checks
 
 
-def median_timer(fn, repeat):
-    fn()
+def _times(fn, calls):
     times = []
-    for _ in range(repeat):
+    for _ in range(calls):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return times
 
 
-RIGHT = {
-    checks.check_amdahl: lambda p, f: 1 / (f + (1 - f) / p),
-    checks.check_gustafson: lambda p, f: p - f * (p - 1),
-    checks.check_timer: median_timer,
-    checks.check_balanced_rows: lambda h, w: [list(range(k, h, w)) for k in range(w)],
+def median_timer(fn, repeat):
+    fn()
+    return statistics.median(_times(fn, repeat))
+
+
+def workers_needed(target, f):
+    if target <= 1:
+        return 1
+    if target * f >= 1:
+        return None
+    exact = (1 - f) / (1 / target - f)
+    return math.ceil(exact - 1e-9 * exact)
+
+
+def fit_line(workers, seconds):
+    b, a = np.polyfit(1 / np.asarray(workers, dtype=float), seconds, 1)
+    return float(a / (a + b))
+
+
+def longest_first(costs, workers):
+    loads, parts = [(0, k) for k in range(workers)], [[] for _ in range(workers)]
+    for row in sorted(range(len(costs)), key=lambda r: -costs[r]):
+        load, k = heapq.heappop(loads)
+        parts[k].append(row)
+        heapq.heappush(loads, (load + costs[row], k))
+    return parts
+
+
+# What learners tried: each must fail, with a hint.
+TRIED = {
+    checks.check_timer: [
+        lambda fn, repeat: statistics.mean(_times(fn, repeat + 1)[1:]),  # the mean
+        lambda fn, repeat: statistics.median(_times(fn, repeat + 1)),  # warm-up counted
+        lambda fn, repeat: min(_times(fn, repeat + 1)[1:]),  # the best call
+        lambda fn, repeat: statistics.median(_times(fn, repeat)),  # no warm-up call
+        lambda fn, repeat: sum(_times(fn, repeat + 1)[1:]),  # the total
+    ],
+    checks.check_workers_needed: [
+        lambda t, f: None if t * f >= 1 else max(1, math.floor((1 - f) / (1 / t - f))),
+        lambda t, f: None if t * f >= 1 else math.ceil((1 - f) / (1 / t - f)) + 1,
+        lambda t, f: math.ceil((1 - f) / (1 / t - f)),  # no ceiling: negative or huge
+        lambda t, f: None if t * f >= 1 else (1 - f) / (1 / t - f),  # a float
+        lambda t, f: next(p for p in range(1, 10**6) if 1 / (f + (1 - f) / p) >= t),
+    ],
+    checks.check_fit_serial_fraction: [
+        # the first measurement taken as the one-worker time
+        lambda w, s: float(np.mean([(s[i] / s[0] - 1 / w[i]) / (1 - 1 / w[i]) for i in
+                                    range(1, len(w))])),  # fmt: skip
+        lambda w, s: s[-1] / s[0],
+        lambda w, s: float(np.polyfit(w, s, 1)[1] / s[0]),  # a line in p, not 1/p
+    ],
+    checks.check_balanced_rows: [
+        lambda c, w: [list(range(k, len(c), w)) for k in range(w)],  # interleaved
+        lambda c, w: [list(a) for a in np.array_split(np.arange(len(c)), w)],  # blocks
+        lambda c, w: [list(range(len(c)))] + [[] for _ in range(w - 1)],
+        lambda c, w: [sorted(range(len(c)), key=c.__getitem__)[k::w] for k in range(w)],
+        lambda c, w: longest_first(c, w)[:-1] + [longest_first(c, w)[-1] + [0]],
+    ],
 }
-WRONG = {
-    checks.check_amdahl: lambda p, f: p * (1 - f),
-    checks.check_gustafson: lambda p, f: 1 / (f + (1 - f) / p),
-    checks.check_timer: lambda fn, repeat: min(median_timer(fn, 1) for _ in range(repeat)),
-    checks.check_balanced_rows: lambda h, w: [list(a) for a in np.array_split(np.arange(h), w)],
+RIGHT = {
+    checks.check_timer: median_timer,
+    checks.check_workers_needed: workers_needed,
+    checks.check_fit_serial_fraction: fit_line,
+    checks.check_balanced_rows: longest_first,
 }
 
 
 @pytest.mark.parametrize("checker", list(RIGHT), ids=lambda c: c.__name__)
-def test_checker_accepts_a_right_answer(checker):
-    result = checker(RIGHT[checker])
-    assert result and repr(result).startswith("✅ Correct")
+def test_checker_passes_the_right_answer_and_fails_what_learners_tried(checker):
+    assert_checker_contract(checker, RIGHT[checker], TRIED[checker])
 
 
-@pytest.mark.parametrize("checker", list(WRONG), ids=lambda c: c.__name__)
-def test_checker_rejects_a_wrong_answer_with_a_hint(checker):
-    result = checker(WRONG[checker])
-    assert not result and "❌ Not yet" in repr(result) and "Hint:" in repr(result)
+@pytest.mark.parametrize("checker", [checks.check_workers_needed, checks.check_balanced_rows,
+                                     checks.check_fit_serial_fraction], ids=lambda c: c.__name__)  # fmt: skip
+def test_right_answers_pass_fresh_cases_every_time(checker):
+    for _ in range(20):
+        result = checker(RIGHT[checker])
+        assert result, result.message
+
+
+def test_a_table_of_answers_from_one_attempt_fails_the_next():
+    seen = {}
+
+    def recording(target, f):
+        seen[(target, f)] = workers_needed(target, f)
+        return seen[(target, f)]
+
+    assert checks.check_workers_needed(recording)
+    assert not checks.check_workers_needed(lambda t, f: seen.get((t, f), 1))
+
+
+def test_timer_messages_name_the_mistake_not_the_value():
+    mean = checks.check_timer(TRIED[checks.check_timer][0])
+    warm = checks.check_timer(TRIED[checks.check_timer][1])
+    assert "mean" in mean.message and "warm-up counted" in warm.message
+    assert_no_leak(mean, [str(v) for v in checks.TIMED[5] + checks.TIMED[7]])
 
 
 def test_checker_survives_an_answer_that_raises():
-    result = checks.check_amdahl(lambda p, f: 1 / 0)
+    result = checks.check_workers_needed(lambda t, f: 1 / 0)
     assert not result and "ZeroDivisionError" in repr(result)
     unanswered = checks.check_timer(None)
     assert not unanswered and "expected your function, got NoneType" in repr(unanswered)

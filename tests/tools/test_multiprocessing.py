@@ -64,9 +64,18 @@ def test_run_script_kills_a_script_that_hangs_and_its_children():
     # the autouse fixture fails the test if the grandchild were still running
 
 
-# Right and wrong answers for each checker of the chapter.
-def good_chunksize(n_tasks, workers):
-    return max(1, math.ceil(n_tasks / (4 * workers)))
+# Right answers, and what learners tried, for each checker of the chapter.
+def good_chunksize(n_tasks, workers, task_s, message_s):
+    balanced = max(1, n_tasks // (2 * workers))
+    return max(1, min(math.ceil(9 * message_s / task_s), balanced))
+
+
+def primes_up_to_hi(lo, hi):  # hi included: off by one
+    return tasks.count_primes_slowly(lo, hi + 1)
+
+
+def primes_counting_one(lo, hi):  # 1 counted as a prime
+    return tasks.count_primes_slowly(lo, hi) + (lo <= 1 < hi)
 
 
 def good_parallel_longest(limit, workers):
@@ -77,17 +86,54 @@ def good_parallel_longest(limit, workers):
     return steps, -minus_n
 
 
+def one_chunk_in_a_pool(limit, workers):  # a pool, but one task: one worker works
+    with multiprocess.get_context("spawn").Pool(workers) as pool:
+        return pool.apply(tasks.longest_collatz, (1, limit))
+
+
+def chunks_past_the_end(limit, workers):  # range(1, limit + 1): one number too many
+    bounds = [1 + limit * k // (4 * workers) for k in range(4 * workers + 1)]
+    with multiprocess.get_context("spawn").Pool(workers) as pool:
+        results = pool.starmap(tasks.longest_collatz, itertools.pairwise(bounds))
+    steps, minus_n = max((s, -n) for s, n in results)
+    return steps, -minus_n
+
+
+def chunks_here_pool_for_show(limit, workers):  # a pool started, the work done here
+    bounds = [1 + (limit - 1) * k // (4 * workers) for k in range(4 * workers + 1)]
+    results = [tasks.longest_collatz(lo, hi) for lo, hi in itertools.pairwise(bounds)]
+    with multiprocess.get_context("spawn").Pool(workers) as pool:
+        results = pool.map(tuple, results)
+    steps, minus_n = max((s, -n) for s, n in results)
+    return steps, -minus_n
+
+
 CASES = [
     (
         multiprocessing_checks.check_chunksize,
         good_chunksize,
-        [lambda n, w: 1, lambda n, w: n, lambda n, w: 0],
+        [
+            lambda n, w, t, m: max(1, math.ceil(n / (4 * w))),  # Pool's rule: ignores costs
+            lambda n, w, t, m: 1,
+            lambda n, w, t, m: math.ceil(9 * m / t),  # balance forgotten
+            lambda n, w, t, m: max(1, min(int(9 * m / t), n // (2 * w))),  # rounds down
+        ],
     ),
-    (multiprocessing_checks.check_spawn_fix, tasks.count_primes_slowly, [lambda lo, hi: 0]),
+    (
+        multiprocessing_checks.check_spawn_fix,
+        tasks.count_primes_slowly,
+        [lambda lo, hi: 0, primes_up_to_hi, primes_counting_one],
+    ),
     (
         multiprocessing_checks.check_parallel_loop,
         good_parallel_longest,
-        [lambda limit, w: tasks.longest_collatz(1, limit // 2 + 1), lambda limit, w: None],
+        [
+            lambda limit, w: tasks.longest_collatz(1, limit),  # the serial version
+            one_chunk_in_a_pool,
+            chunks_past_the_end,
+            chunks_here_pool_for_show,
+            lambda limit, w: None,
+        ],
     ),
 ]
 
