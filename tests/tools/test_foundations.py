@@ -51,6 +51,12 @@ def longest_first(costs, workers):
     return parts
 
 
+def first_time_as_one_worker(workers, seconds):
+    pairs = zip(workers, seconds, strict=True)
+    fractions = [(s / seconds[0] - 1 / p) / (1 - 1 / p) for p, s in pairs]
+    return float(np.mean(fractions[1:]))
+
+
 # What learners tried: each must fail, with a hint.
 TRIED = {
     checks.check_timer: [
@@ -69,8 +75,7 @@ TRIED = {
     ],
     checks.check_fit_serial_fraction: [
         # the first measurement taken as the one-worker time
-        lambda w, s: float(np.mean([(s[i] / s[0] - 1 / w[i]) / (1 - 1 / w[i]) for i in
-                                    range(1, len(w))])),  # fmt: skip
+        first_time_as_one_worker,
         lambda w, s: s[-1] / s[0],
         lambda w, s: float(np.polyfit(w, s, 1)[1] / s[0]),  # a line in p, not 1/p
     ],
@@ -79,7 +84,7 @@ TRIED = {
         lambda c, w: [list(a) for a in np.array_split(np.arange(len(c)), w)],  # blocks
         lambda c, w: [list(range(len(c)))] + [[] for _ in range(w - 1)],
         lambda c, w: [sorted(range(len(c)), key=c.__getitem__)[k::w] for k in range(w)],
-        lambda c, w: longest_first(c, w)[:-1] + [longest_first(c, w)[-1] + [0]],
+        lambda c, w: [*longest_first(c, w)[:-1], longest_first(c, w)[-1] + [0]],
     ],
 }
 RIGHT = {
@@ -95,8 +100,10 @@ def test_checker_passes_the_right_answer_and_fails_what_learners_tried(checker):
     assert_checker_contract(checker, RIGHT[checker], TRIED[checker])
 
 
-@pytest.mark.parametrize("checker", [checks.check_workers_needed, checks.check_balanced_rows,
-                                     checks.check_fit_serial_fraction], ids=lambda c: c.__name__)  # fmt: skip
+FRESH = [checks.check_workers_needed, checks.check_balanced_rows, checks.check_fit_serial_fraction]
+
+
+@pytest.mark.parametrize("checker", FRESH, ids=lambda c: c.__name__)
 def test_right_answers_pass_fresh_cases_every_time(checker):
     for _ in range(20):
         result = checker(RIGHT[checker])
