@@ -122,22 +122,32 @@ class _Sampler:
 
 
 class ChildWatch(_Sampler):
-    """The child processes started while a ``with`` block runs, seen every 10 ms.
+    """The worker processes started while a ``with`` block runs, seen every 10 ms.
 
     ``pids`` holds every descendant of this process that was alive at some sample,
-    except those already running when the block began (a tracker, a warm pool).
+    except those already running when the block began (a warm pool) and the resource
+    trackers that ``multiprocessing`` starts once per interpreter.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.pids: set[int] = set()
-        self._before: set[int] | None = None
+        self._seen: set[int] | None = None
 
     def sample(self) -> None:
         try:
-            now = {p.pid for p in psutil.Process().children(recursive=True)}
+            now = psutil.Process().children(recursive=True)
         except psutil.Error:
             return
-        if self._before is None:
-            self._before = now
-        self.pids |= now - self._before
+        if self._seen is None:
+            self._seen = {p.pid for p in now}
+            return
+        for process in now:
+            if process.pid in self._seen:
+                continue
+            self._seen.add(process.pid)
+            try:
+                if "resource_tracker" not in " ".join(process.cmdline()):
+                    self.pids.add(process.pid)
+            except psutil.Error:
+                continue

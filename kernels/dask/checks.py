@@ -8,37 +8,39 @@ from collections.abc import Callable
 import dask
 import numpy as np
 import pandas as pd
+from dask.callbacks import Callback
 
-from ..core.checking import CheckResult, call, failed, needs_function, passed
+from ..core.checking import CheckResult, call, failed, fresh_rng, needs_function, passed
 from ..problems import heat
 
 
 @needs_function
 def check_sum_of_squares_graph(func: Callable[[int], object]) -> CheckResult:
     """Check ``func(n)`` returns a lazy graph: one task per square, then one sum."""
-    for n in (1, 4, 10, 0):
+    rng = fresh_rng()
+    for n in (0, 1, *(int(v) for v in rng.integers(3, 40, 3))):
         try:
             graph = call(func, n)
         except Exception as exc:
             return failed(f"func({n}) raised {type(exc).__name__}: {exc}",
-                           "build a list of dask.delayed(square)(i), then "
-                           "dask.delayed(sum)(that list).")  # fmt: skip
+                           "wrap the square function with dask.delayed, call it once per "
+                           "number, and add the results up in one more delayed "
+                           "call.")  # fmt: skip
         if not dask.is_dask_collection(graph):
-            return failed(f"func({n}) returned {type(graph).__name__} {graph!r}, not a "
-                           "lazy dask object",
+            return failed(f"func({n}) returned {type(graph).__name__}, not a lazy dask "
+                           "object",
                            "return the delayed sum itself; don't call .compute() "
                            "inside the function.")  # fmt: skip
-        tasks = len(graph.__dask_graph__())
-        if n and tasks < n + 1:
-            return failed(f"func({n}) has {tasks} task(s); a graph with one task per "
-                           f"square and a final sum has {n + 1}",
-                           "wrap the square function with dask.delayed and call it "
-                           "once per number.")  # fmt: skip
+        squares = sum(1 for key in graph.__dask_graph__() if "square" in str(key))
+        if n and squares != n:
+            return failed(f"func({n}) has {squares} square task(s) for {n} numbers",
+                           "one delayed call of tasks.square per number, so that dask can "
+                           "run them in parallel.")  # fmt: skip
         value = graph.compute(scheduler="synchronous")
-        want = sum(i * i for i in range(n))
-        if value != want:
-            return failed(f"func({n}).compute() gave {value!r}, expected {want}",
-                           "square each of range(n) and add them up.")  # fmt: skip
+        if value != sum(i * i for i in range(n)):
+            return failed(f"func({n}).compute() gives the wrong total",
+                           "the numbers are 0, 1, ..., n - 1, as range(n) gives "
+                           "them.")  # fmt: skip
     return passed("one delayed task per square and a final sum.")
 
 
@@ -55,55 +57,82 @@ def _overlap_steps(step: Callable, n: int, steps: int, blocks: int) -> np.ndarra
 @needs_function
 def check_halo_step(func: Callable[[np.ndarray], np.ndarray]) -> CheckResult:
     """Check ``func(block)`` is one heat step of a block that carries one halo row each side."""
-    for n, steps, blocks in [(10, 3, 1), (17, 6, 3), (24, 5, 4)]:
+    rng = fresh_rng()
+    cases = [(int(rng.integers(6, 12)), int(rng.integers(1, 4)), 1)]
+    cases += [(int(rng.integers(14, 48)), int(rng.integers(3, 9)), int(rng.integers(2, 6)))
+              for _ in range(2)]  # fmt: skip
+    for n, steps, blocks in cases:
+        case = f"n={n}, {steps} steps in {blocks} block(s)"
         try:
             got = _overlap_steps(func, n, steps, blocks)
         except Exception as exc:
-            return failed(f"map_overlap with your function raised {type(exc).__name__}: "
-                           f"{exc}",
+            return failed(f"{case}: map_overlap with your function raised "
+                           f"{type(exc).__name__}: {exc}",
                            "return a new array of the same shape as the block you are "
                            "given (halo rows included).")  # fmt: skip
         want = heat.reference(n, steps)
         if np.shape(got) != want.shape:
-            return failed(f"n={n}, {steps} steps in {blocks} blocks gave shape "
-                           f"{np.shape(got)}, expected {want.shape}",
+            return failed(f"{case}: the field came back with the wrong shape",
                            "return the whole block, halo rows included: map_overlap "
                            "trims the halo itself.")  # fmt: skip
-        error = float(np.max(np.abs(got - want)))
-        if not error <= heat.TOLERANCE:
-            return failed(f"n={n}, {steps} steps in {blocks} blocks differs from the "
-                           f"reference by up to {error:.3g}",
-                           "update rows 1..-2 and columns 1..-2 from the old block only; "
-                           "copy the first and last row and column unchanged (they are "
-                           "halo rows or the fixed boundary).")  # fmt: skip
+        if not np.max(np.abs(got - want)) <= heat.TOLERANCE:
+            return failed(f"{case}: the field differs from the reference",
+                           "every new value comes from the old block only, and the rows "
+                           "and columns a step cannot update (halo rows, the fixed "
+                           "boundary) must come back as they were.")  # fmt: skip
     return passed("the halo rows carry each block's neighbours, and the result is exact.")
+
+
+class _TaskCount(Callback):
+    """Counts the tasks dask's local schedulers run while it is active."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tasks = 0
+
+    def _pretask(self, key, dsk, state) -> None:
+        self.tasks += 1
 
 
 @needs_function
 def check_fare_by_zone(func: Callable[[str], pd.Series]) -> CheckResult:
-    """Check ``func(folder)`` is the mean fare per zone of the Parquet files in ``folder``."""
+    """Check ``func(folder)`` is the mean fare per zone of the Parquet files, by dask."""
     from .demos import make_trips, write_trips
 
-    with tempfile.TemporaryDirectory(prefix="kernels-trips-") as folder:
-        write_trips(folder, 5_000, 3, seed=7)
-        want = make_trips(5_000, seed=7).groupby("zone", observed=True)["fare"].mean()
+    rng = fresh_rng()
+    rows, files, seed = (
+        int(rng.integers(2_000, 8_000)),
+        int(rng.integers(2, 6)),
+        int(rng.integers(10**6)),
+    )
+    want = make_trips(rows, seed=seed).groupby("zone", observed=True)["fare"].mean()
+    with tempfile.TemporaryDirectory(prefix="kernels-trips-") as folder, _TaskCount() as count:
+        write_trips(folder, rows, files, seed=seed)
         try:
             got = call(func, folder)
         except Exception as exc:
             return failed(f"func(folder) raised {type(exc).__name__}: {exc}",
-                           "dd.read_parquet(folder), group by 'zone', take the mean "
-                           "of 'fare', and .compute().")  # fmt: skip
+                           "read the folder with dask.dataframe, group, aggregate, and "
+                           "compute.")  # fmt: skip
     if dask.is_dask_collection(got):
         return failed("func(folder) returned a lazy dask object",
                        "call .compute() to get the pandas result.")  # fmt: skip
     if not isinstance(got, pd.Series):
         return failed(f"func(folder) returned {type(got).__name__}, expected a pandas Series",
-                       "select the 'fare' column before .mean(), so the result is a "
+                       "select the 'fare' column before aggregating, so the result is a "
                        "Series indexed by zone.")  # fmt: skip
     got = got.rename(index=str).sort_index()
     want = want.rename(index=str).sort_index()
-    if list(got.index) != list(want.index) or not np.allclose(got.to_numpy(), want.to_numpy()):
-        return failed("the mean fares per zone differ from pandas on the same files",
-                       "group by 'zone' (not another column) and average 'fare' over "
-                       "all the files in the folder.")  # fmt: skip
+    if list(got.index) != list(want.index):
+        return failed("the result is not indexed by the zones of the trips",
+                       "group by the 'zone' column.")  # fmt: skip
+    if not np.allclose(got.to_numpy(), want.to_numpy()):
+        return failed("the values per zone differ from pandas on the same files",
+                       "the mean of 'fare', over the trips of all the files in the "
+                       "folder.")  # fmt: skip
+    if count.tasks < files:
+        return failed(f"dask ran {count.tasks} task(s) for {files} files: the work was not "
+                       "done by dask.dataframe",
+                       "dd.read_parquet gives one partition per file; the point is that "
+                       "dask works through them in parallel.")  # fmt: skip
     return passed("dask.dataframe read every partition and agrees with pandas.")

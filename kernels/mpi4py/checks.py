@@ -1,13 +1,18 @@
-"""Checkers for the MPI chapter: they run your function on real ranks with mpiexec."""
+"""Checkers for the MPI chapter: they run your function on real ranks with mpiexec.
+
+The communicator your function receives notes every method called on it, so a checker
+sees the communication that really happened (a ``Gatherv``, a reduction) rather than
+the words in the source. Sizes and seeds are drawn afresh on every call; messages never
+show the expected values.
+"""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 
 import numpy as np
 
-from ..core.checking import CheckResult, failed, needs_function, passed
+from ..core.checking import CheckResult, failed, fresh_rng, needs_function, passed
 from ..core.errors import RankFailedError
 from ..problems import monte_carlo_pi
 from .launch import run_function
@@ -16,43 +21,53 @@ from .launch import run_function
 SWAP_NUMBERS = 1_000_000
 # Seconds before a swap counts as deadlocked (a working swap takes well under one).
 SWAP_TIMEOUT = 30.0
+# Communicator methods that only ask a question: no message is sent.
+QUERIES = {"Get_rank", "Get_size", "Get_name", "Get_topology", "Get_group", "Barrier", "barrier"}
 
 
 def _on_ranks(func: Callable, ranks: int, *args, timeout: float = 60.0):
-    """Rank by rank results of ``func(comm, *args)``, or a failed CheckResult."""
+    """Rank by rank ``(value, calls)`` of ``func(comm, *args)``, or a failed CheckResult."""
     try:
-        return run_function(func, ranks, *args, timeout=timeout)
+        return run_function(func, ranks, *args, timeout=timeout, record=True)
     except RankFailedError as exc:
         first = str(exc).splitlines()[0]
         if "did not finish" in first:
             return failed(f"on {ranks} ranks the run did not finish within {timeout:g} s: "
                            "every rank is waiting for another (a deadlock)",
-                           "a blocking Send of a large array waits for the matching Recv; "
-                           "use comm.Sendrecv, or Isend + Recv + Wait.")  # fmt: skip
+                           "a blocking send of a large array waits until the partner "
+                           "receives; look for an MPI call that sends and receives at "
+                           "once, or one that does not block.")  # fmt: skip
         return failed(f"on {ranks} ranks: {first}",
                        "run the function on every rank: it gets the communicator as "
                        "its first argument.")  # fmt: skip
 
 
+def _messages(calls: list[str]) -> list[str]:
+    return [name for name in calls if name not in QUERIES]
+
+
 @needs_function
 def check_swap(func: Callable) -> CheckResult:
     """Check ``func(comm, n)``: ranks 2k and 2k+1 swap arrays of ``n`` floats, no deadlock."""
+    n = SWAP_NUMBERS + int(fresh_rng().integers(0, 100_000))
     for ranks in (2, 4):
-        got = _on_ranks(func, ranks, SWAP_NUMBERS, timeout=SWAP_TIMEOUT)
+        got = _on_ranks(func, ranks, n, timeout=SWAP_TIMEOUT)
         if isinstance(got, CheckResult):
             return got
-        for rank, received in enumerate(got):
-            partner = rank ^ 1
-            if not isinstance(received, np.ndarray) or received.shape != (SWAP_NUMBERS,):
+        for rank, (received, calls) in enumerate(got):
+            if not _messages(calls):
+                return failed(f"rank {rank} of {ranks} sent and received nothing",
+                               "the numbers must travel between the ranks: each rank's "
+                               "array exists only on that rank.")  # fmt: skip
+            if not isinstance(received, np.ndarray) or received.shape != (n,):
                 return failed(f"rank {rank} of {ranks} returned {type(received).__name__}"
-                               f" {getattr(received, 'shape', '')}",
-                               f"return the array of {SWAP_NUMBERS:,} numbers received "
-                               "from the partner.")  # fmt: skip
-            if not np.all(received == partner):
-                return failed(f"rank {rank} of {ranks} received numbers other than its "
-                               f"partner's ({partner})",
-                               "the partner of rank r is r ^ 1 (0<->1, 2<->3); send "
-                               "np.full(n, float(rank)).")  # fmt: skip
+                               f" {getattr(received, 'shape', '')} for n={n}",
+                               "return the array of n numbers received from the "
+                               "partner.")  # fmt: skip
+            if not np.all(received == rank ^ 1):
+                return failed(f"rank {rank} of {ranks} did not receive its partner's numbers",
+                               "the partner of rank r is r ^ 1 (0<->1, 2<->3); each rank "
+                               "sends np.full(n, float(rank)).")  # fmt: skip
     return passed("the ranks swapped a million numbers without deadlocking.")
 
 
@@ -62,46 +77,62 @@ def _uneven_rows(rank: int, width: int) -> np.ndarray:
 
 @needs_function
 def check_gatherv(func: Callable) -> CheckResult:
-    """Check ``func(comm, width)`` gathers every rank's ``rank + 1`` rows on rank 0 with Gatherv."""
-    try:
-        source = inspect.getsource(func)
-    except (OSError, TypeError):
-        source = ""
-    if "Gatherv" not in source:
-        return failed("the function does not call comm.Gatherv",
-                       "the point of the exercise: one Gatherv with the row counts of "
-                       "every rank instead of a loop of Recv on rank 0.")  # fmt: skip
-    for ranks in (1, 2, 3):
-        got = _on_ranks(func, ranks, 4)
+    """Check ``func(comm, width)`` gathers every rank's ``rank + 1`` rows on rank 0 by Gatherv."""
+    width = int(fresh_rng().integers(2, 50))
+    for ranks in (1, 3):
+        got = _on_ranks(func, ranks, width)
         if isinstance(got, CheckResult):
             return got
-        want = np.concatenate([_uneven_rows(r, 4) for r in range(ranks)])
-        if not isinstance(got[0], np.ndarray) or got[0].shape != want.shape:
+        value, _ = got[0]
+        want = np.concatenate([_uneven_rows(r, width) for r in range(ranks)])
+        if not isinstance(value, np.ndarray) or value.shape != want.shape:
             return failed(f"on {ranks} ranks rank 0 returned "
-                           f"{getattr(got[0], 'shape', type(got[0]).__name__)}, expected an "
-                           f"array of shape {want.shape}",
-                           "counts[r] = (r + 1) * width numbers from rank r; reshape the "
-                           "received buffer to (-1, width).")  # fmt: skip
-        if not np.array_equal(got[0], want):
+                           f"{getattr(value, 'shape', type(value).__name__)} for width "
+                           f"{width}: not every rank's rows, one row per line",
+                           "rank r sends (r + 1) * width numbers; reshape what rank 0 "
+                           "received to (-1, width).")  # fmt: skip
+        if not np.array_equal(value, want):
             return failed(f"on {ranks} ranks the rows are not in rank order",
                            "Gatherv places rank r's numbers after those of ranks "
                            "0..r-1.")  # fmt: skip
-    return passed("one Gatherv collected the uneven rows in rank order.")
+        missing = [rank for rank, (_, calls) in enumerate(got) if "Gatherv" not in calls]
+        if missing:
+            return failed(f"on {ranks} ranks, rank(s) {missing} never called comm.Gatherv",
+                           "the point of the exercise: one collective call on every rank, "
+                           "with the count of every rank given at the root, instead of a "
+                           "loop of receives or a pickled gather.")  # fmt: skip
+    return passed("one Gatherv on every rank collected the uneven rows in rank order.")
+
+
+REDUCTIONS = {"allreduce", "Allreduce"}
 
 
 @needs_function
 def check_allreduce_pi(func: Callable) -> CheckResult:
     """Check ``func(comm, samples, seed)`` returns the same exact estimate on every rank."""
-    samples, seed = 450_000, 11
+    rng = fresh_rng()
+    samples = int(rng.integers(200_000, 600_000))
+    seed = int(rng.integers(10**6))
     want = monte_carlo_pi.reference(samples, seed)
-    for ranks in (1, 2, 3):
+    for ranks in (1, 3):
         got = _on_ranks(func, ranks, samples, seed)
         if isinstance(got, CheckResult):
             return got
-        if any(value != want for value in got):
-            return failed(f"on {ranks} ranks the ranks returned {got}, expected {want} "
-                           "on every rank",
-                           "count hits with monte_carlo_pi.hits_numpy over the chunks "
-                           "rank, rank + size, ...; sum with comm.allreduce; then "
-                           "monte_carlo_pi.estimate(total, samples).")  # fmt: skip
+        values = [value for value, _ in got]
+        if any(value is None for value in values):
+            return failed(f"on {ranks} ranks some ranks returned None",
+                           "every rank must end with the estimate, not only rank "
+                           "0.")  # fmt: skip
+        if any(value != want for value in values):
+            return failed(f"on {ranks} ranks the estimate differs from the reference for "
+                           f"samples={samples}, seed={seed}",
+                           "count the hits of chunks rank, rank + size, ... with "
+                           "monte_carlo_pi.hits_numpy, and turn the total into an estimate "
+                           "with monte_carlo_pi.estimate.")  # fmt: skip
+        lacking = [rank for rank, (_, calls) in enumerate(got) if not REDUCTIONS & set(calls)]
+        if ranks > 1 and lacking:
+            return failed(f"on {ranks} ranks, rank(s) {lacking} took part in no reduction "
+                           "that leaves the total on every rank",
+                           "every rank counts its own chunks; one collective both adds the "
+                           "counts and gives the sum to every rank.")  # fmt: skip
     return passed("every rank has the same estimate, equal to the reference.")

@@ -185,13 +185,17 @@ def sorted_by_rank(output: str) -> str:
     return "\n".join(ln for _, ln in sorted(zip(rank, lines, strict=True), key=lambda p: p[0]))
 
 
-def run_function(func, ranks: int, *args: Any, timeout: float = 60.0) -> list[Any]:
+def run_function(
+    func, ranks: int, *args: Any, timeout: float = 60.0, record: bool = False
+) -> list[Any]:
     """Call ``func(comm, *args)`` on every rank; return each rank's return value, in order.
 
     ``func`` may be defined in a notebook: it travels to the ranks with ``dill``, the
-    globals it uses included.
+    globals it uses included. With ``record``, ``comm`` notes every method called on it,
+    and each rank returns ``(value, [names of the communicator methods it called])``.
     """
     import dill
 
-    sent = {"function": dill.dumps(func, recurse=True), "args": dill.dumps(args)}
+    sent = {"function": dill.dumps(func, recurse=True), "args": dill.dumps(args),
+            "record": record}  # fmt: skip
     return launch("call_function", ranks, timeout=timeout, **sent).result

@@ -167,11 +167,67 @@ def quick_deadlock_detection(monkeypatch):
     monkeypatch.setattr(checks, "SWAP_TIMEOUT", 5.0)
 
 
+@from_notebook
+def swap_without_sending(comm, n):  # the partner's numbers made up, not received
+    return np.full(n, float(comm.rank ^ 1))
+
+
+@from_notebook
+def gather_rows_with_receives(comm, width):  # the loop of the exercise, unchanged
+    mine = np.full((comm.rank + 1, width), float(comm.rank))
+    if comm.rank != 0:
+        comm.Send(mine, dest=0)
+        return None
+    rows = [mine]
+    for r in range(1, comm.size):
+        theirs = np.empty((r + 1, width))
+        comm.Recv(theirs, source=r)
+        rows.append(theirs)
+    return np.concatenate(rows)
+
+
+@from_notebook
+def gather_rows_naming_gatherv(comm, width):
+    # comm.Gatherv would be faster here; a gather of objects does the job.
+    return gather_rows_with_a_loop(comm, width)
+
+
+@from_notebook
+def gather_rows_counts_off_by_one(comm, width):
+    mine = np.full((comm.rank + 1, width), float(comm.rank))
+    counts = [r * width for r in range(comm.size)]
+    out = np.empty(sum(counts)) if comm.rank == 0 else None
+    comm.Gatherv(mine.ravel(), (out, counts) if comm.rank == 0 else None, root=0)
+    return out.reshape(-1, width) if comm.rank == 0 else None
+
+
+@from_notebook
+def pi_by_broadcast(comm, samples, seed):  # rank 0 does all the work
+    from kernels.problems import monte_carlo_pi as mc
+
+    value = None
+    if comm.rank == 0:
+        value = mc.estimate(mc.hits_numpy(range(mc.n_chunks(samples)), samples, seed), samples)
+    return comm.bcast(value, root=0)
+
+
+@from_notebook
+def pi_every_rank_everything(comm, samples, seed):  # the chunks counted size times
+    from kernels.problems import monte_carlo_pi as mc
+
+    hits = comm.allreduce(mc.hits_numpy(range(mc.n_chunks(samples)), samples, seed))
+    return mc.estimate(hits, samples)
+
+
 CASES = [
-    (checks.check_swap, swap, [swap_deadlocks, from_notebook(lambda comm, n: np.zeros(n))]),
-    (checks.check_gatherv, gather_rows, [gather_rows_with_a_loop]),
-    (checks.check_allreduce_pi, pi_allreduce, [pi_on_rank_zero_only]),
-]
+    (checks.check_swap, swap, [swap_deadlocks, from_notebook(lambda comm, n: np.zeros(n)),
+                               swap_without_sending]),
+    (checks.check_gatherv, gather_rows, [gather_rows_with_a_loop, gather_rows_with_receives,
+                                         gather_rows_naming_gatherv,
+                                         gather_rows_counts_off_by_one]),
+    (checks.check_allreduce_pi, pi_allreduce, [pi_on_rank_zero_only, pi_by_broadcast,
+                                               pi_every_rank_everything]),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("check", "right", "wrongs"), CASES, ids=case_id)

@@ -76,13 +76,75 @@ def good_sweep(seeds, samples, workers):
         return dict(pool.imap_unordered(task, seeds))
 
 
+def which_dill_first(obj):  # the order reversed: dill can send what pickle can
+    for name, library in (("dill", dill), ("pickle", pickle)):
+        try:
+            library.dumps(obj)
+        except Exception:
+            continue
+        return name
+    return "neither"
+
+
+def which_by_type(obj):  # a guess from the type instead of trying
+    return "dill" if callable(obj) else "pickle"
+
+
+def evaluate_serially(coefficients, xs, workers):
+    return [Polynomial(coefficients)(x) for x in xs]
+
+
+def evaluate_on_one_worker(coefficients, xs, workers):  # ignores `workers`
+    with multiprocess.get_context("spawn").Pool(1) as pool:
+        return pool.map(Polynomial(coefficients), xs)
+
+
+def evaluate_lowest_power_first(coefficients, xs, workers):
+    with multiprocess.get_context("spawn").Pool(workers) as pool:
+        return pool.map(Polynomial(coefficients[::-1]), xs)
+
+
+def sweep_serially(seeds, samples, workers):
+    return {s: kernels.run("monte_carlo_pi", "numpy", samples=samples, seed=s) for s in seeds}
+
+
+def sweep_in_arrival_order(seeds, samples, workers):  # results zipped with the wrong order
+    def task(seed):
+        return kernels.run("monte_carlo_pi", "numpy", samples=samples, seed=seed)
+
+    with multiprocess.get_context("spawn").Pool(workers) as pool:
+        return dict(zip(seeds, sorted(pool.imap_unordered(task, seeds)), strict=True))
+
+
+def sweep_on_one_worker(seeds, samples, workers):
+    return good_sweep(seeds, samples, 1)
+
+
 CASES = [
-    (multiprocess_checks.check_needs_dill, good_which, [lambda obj: "dill", lambda obj: "pickle"]),
-    (multiprocess_checks.check_closure_map, good_evaluate, [lambda c, xs, w: list(xs)]),
+    (
+        multiprocess_checks.check_needs_dill,
+        good_which,
+        [lambda obj: "dill", lambda obj: "pickle", which_dill_first, which_by_type],
+    ),
+    (
+        multiprocess_checks.check_closure_map,
+        good_evaluate,
+        [
+            evaluate_serially,
+            evaluate_on_one_worker,
+            evaluate_lowest_power_first,
+            lambda c, xs, w: list(xs),
+        ],
+    ),
     (
         multiprocess_checks.check_seed_sweep,
         good_sweep,
-        [lambda seeds, s, w: {seed: 3.14 for seed in seeds}],
+        [
+            lambda seeds, s, w: {seed: 3.14 for seed in seeds},
+            sweep_serially,
+            sweep_in_arrival_order,
+            sweep_on_one_worker,
+        ],
     ),
 ]
 
