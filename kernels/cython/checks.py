@@ -11,7 +11,16 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..core.checking import CheckResult, call, failed, needs_function, passed
+from ..core import machine
+from ..core.checking import (
+    CheckResult,
+    call,
+    cores_used,
+    failed,
+    fresh_rng,
+    needs_function,
+    passed,
+)
 from ..problems import heat, mandelbrot
 
 COMPILED_HINT = "write the function in a %%cython cell (run `%load_ext Cython` first)."
@@ -27,54 +36,92 @@ def _not_compiled(func: object) -> CheckResult:
                    COMPILED_HINT)  # fmt: skip
 
 
+def _parallel_problem(func: Callable, threads_arg: bool, *args) -> CheckResult | None:
+    """A failed check if ``func`` ignores its thread count or runs on one thread only.
+
+    Measured by the operating system (:func:`cores_used`): one thread asked for must keep
+    about one core busy, two threads about two. Needs two usable cores to tell.
+    """
+    if machine.usable_cores() < 2:
+        return None
+    for threads in (1, 2):
+        call_args = (*args, threads) if threads_arg else args
+        _, cores = cores_used(func, *call_args)
+        if threads == 1 and cores > 1.4:
+            return failed(f"asked for 1 thread, it kept {cores:.1f} cores busy",
+                           "pass num_threads on to prange: the caller decides how many "
+                           "threads run.")  # fmt: skip
+        if threads == 2 and cores < 1.3:
+            return failed(f"asked for 2 threads, it kept only {cores:.1f} core busy: the "
+                           "loop ran on one thread",
+                           "a prange loop (from cython.parallel) with nogil=True is what "
+                           "spreads the iterations over threads.")  # fmt: skip
+    return None
+
+
 @needs_function
 def check_escape_row(func: Callable) -> CheckResult:
     """Check ``func(re, ci, max_iter, out)`` fills ``out`` with one row's escape counts."""
     if not is_cython_function(func):
         return _not_compiled(func)
-    for width, height, max_iter, row in [(40, 30, 50, 15), (7, 5, 3, 0), (33, 11, 200, 4)]:
+    rng = fresh_rng()
+    for _ in range(4):
+        width, height = int(rng.integers(5, 80)), int(rng.integers(3, 40))
+        max_iter, row = int(rng.integers(1, 250)), int(rng.integers(0, height))
         re, im = mandelbrot.coordinates(width, height)
         out = np.full(width, -1, dtype=np.int32)
+        case = f"width {width}, row {row} of {height}, max_iter {max_iter}"
         try:
             call(func, re, float(im[row]), max_iter, out)
         except Exception as exc:
-            return failed(f"func(re, ci, {max_iter}, out) raised {type(exc).__name__}: {exc}",
+            return failed(f"{case}: it raised {type(exc).__name__}: {exc}",
                            "declare re as double[::1] and out as int[::1] (int32), "
                            "ci as double, max_iter as int.")  # fmt: skip
         want = mandelbrot.reference(width, height, max_iter)[row]
         differ = int(np.count_nonzero(out != want))
         if differ:
-            return failed(f"{differ} of {width} counts differ from the reference "
-                           f"(width {width}, row {row}, max_iter {max_iter})",
-                           "start every point at z = 0 and n = 0; iterate while "
-                           "n < max_iter and zr*zr + zi*zi <= 4.0, and store n.")  # fmt: skip
+            return failed(f"{case}: {differ} of {width} counts differ from the reference",
+                           "compare with the specification (help(mandelbrot)): where z "
+                           "and n start, when the loop stops, and what is "
+                           "stored.")  # fmt: skip
     return passed("a compiled row of escape counts, identical to the reference.")
 
 
 @needs_function
 def check_count_hits(func: Callable) -> CheckResult:
-    """Check ``func(x, y, num_threads)`` counts ``x*x + y*y <= 1`` for any thread count."""
+    """Check ``func(x, y, num_threads)`` counts ``x*x + y*y <= 1`` on that many threads.
+
+    The count must never change, whatever the thread count (a race loses updates), and
+    the operating system must see the threads at work.
+    """
     if not is_cython_function(func):
         return _not_compiled(func)
-    rng = np.random.default_rng(11)
-    for size in (0, 1, 999, 100_003):
+    rng = fresh_rng()
+    sizes = [0, 1, int(rng.integers(100, 2000)), int(rng.integers(2_000_000, 3_000_000))]
+    for size in sizes:
         x, y = rng.random(size), rng.random(size)
+        x[: size // 7], y[: size // 7] = 1.0, 0.0  # on the circle: 1*1 + 0*0 <= 1 counts
         want = int(np.count_nonzero(x * x + y * y <= 1.0))
         for threads in (1, 2, 3, 4):
-            try:
-                got = call(func, x, y, threads)
-            except Exception as exc:
-                return failed(f"func(x, y, {threads}) with {size} points raised "
-                               f"{type(exc).__name__}: {exc}",
-                               "take x and y as double[::1] and num_threads as int; "
-                               "return the count.")  # fmt: skip
-            if got != want:
-                return failed(f"{size} points on {threads} thread(s): got {got!r}, "
-                               f"expected {want}",
-                               "add to a local total with `total += 1` inside the prange "
-                               "loop: Cython turns it into a reduction, one private "
-                               "total per thread.")  # fmt: skip
-    return passed("the same count for 1 to 4 threads: a correct reduction.")
+            for _ in range(3 if size > 1000 else 1):
+                try:
+                    got = call(func, x, y, threads)
+                except Exception as exc:
+                    return failed(f"{size} points on {threads} thread(s): it raised "
+                                   f"{type(exc).__name__}: {exc}",
+                                   "take x and y as double[::1] and num_threads as int; "
+                                   "return the count.")  # fmt: skip
+                if got != want:
+                    return failed(f"{size} points on {threads} thread(s): a wrong count",
+                                   "if it is right on one thread and wrong on more, "
+                                   "threads are losing each other's updates: which "
+                                   "variables does Cython make private to a thread, "
+                                   "and which stay shared?")  # fmt: skip
+    big = rng.random(3_000_000), rng.random(3_000_000)
+    problem = _parallel_problem(func, True, *big)
+    if problem is not None:
+        return problem
+    return passed("the same count for 1 to 4 threads, and the threads really worked.")
 
 
 @needs_function
@@ -82,13 +129,14 @@ def check_heat_step(func: Callable) -> CheckResult:
     """Check ``func(src, dst)`` writes one heat step of the interior of ``src`` into ``dst``."""
     if not is_cython_function(func):
         return _not_compiled(func)
-    rng = np.random.default_rng(5)
-    for n in (3, 8, 37):
+    rng = fresh_rng()
+    for n in (3, *(int(v) for v in rng.integers(4, 60, 2))):
         src = rng.random((n, n))
-        src[0, :] = src[-1, :] = src[:, 0] = src[:, -1] = 0.0
         dst = src.copy()
-        want = src.copy()
+        dst[0, :], dst[-1, :], dst[:, 0], dst[:, -1] = rng.random((4, n))  # left alone
+        want = dst.copy()
         heat.step_rows(src, want, 1, n - 1)
+        original = src.copy()
         try:
             call(func, src, dst)
         except Exception as exc:
@@ -96,10 +144,12 @@ def check_heat_step(func: Callable) -> CheckResult:
                            f"{exc}",
                            "take both grids as double[:, ::1] and loop over the interior "
                            "rows and columns 1 .. n-2.")  # fmt: skip
-        error = float(np.max(np.abs(dst - want)))
-        if not error <= heat.TOLERANCE:
-            return failed(f"on a {n}x{n} grid your step differs from the reference by up "
-                           f"to {error:.3g}",
-                           "read only src, write only dst, leave the boundary alone, and "
-                           "use the specification's expression with R = 0.2.")  # fmt: skip
+        if not np.array_equal(src, original):
+            return failed(f"on a {n}x{n} grid your step changed src",
+                           "a step reads the old field and writes the new one: two "
+                           "arrays, so no value is read after it was updated.")  # fmt: skip
+        if not np.max(np.abs(dst - want)) <= heat.TOLERANCE:
+            return failed(f"on a {n}x{n} grid your step differs from the reference",
+                           "write only the interior of dst (its boundary is not yours), "
+                           "with the specification's update (help(heat)).")  # fmt: skip
     return passed("one compiled stencil step, equal to the reference within round-off.")

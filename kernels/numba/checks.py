@@ -6,7 +6,16 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..core.checking import CheckResult, call, failed, needs_function, passed
+from ..core import machine
+from ..core.checking import (
+    CheckResult,
+    call,
+    cores_used,
+    failed,
+    fresh_rng,
+    needs_function,
+    passed,
+)
 from ..problems import mandelbrot
 
 
@@ -32,8 +41,9 @@ def check_histogram(func: Callable) -> CheckResult:
     """Check an ``@njit`` ``func(counts, bins)`` returns the histogram of ``counts`` as an array."""
     if _dispatcher_kind(func) != "jit":
         return _not_jitted(func, "@njit")
-    rng = np.random.default_rng(3)
-    for size, bins in [(0, 4), (1, 1), (500, 10), (10_000, 200)]:
+    rng = fresh_rng()
+    for size, bins in [(0, 4), (1, 1), *((int(rng.integers(10, 20_000)), int(rng.integers(2, 300)))
+                                         for _ in range(2))]:  # fmt: skip
         counts = rng.integers(0, bins, size).astype(np.int32)
         try:
             got = call(func, counts, bins)
@@ -44,7 +54,7 @@ def check_histogram(func: Callable) -> CheckResult:
                            "np.zeros(bins, dtype=np.int64) instead.")  # fmt: skip
         want = np.bincount(counts, minlength=bins)
         if not isinstance(got, np.ndarray) or got.shape != want.shape or (got != want).any():
-            return failed(f"{size} counts in {bins} bins: got {got!r}",
+            return failed(f"{size} counts in {bins} bins: a wrong histogram",
                            "return an array of length bins, where element k is how many "
                            "counts equal k.")  # fmt: skip
     return passed("compiled in nopython mode, and the histogram is right.")
@@ -52,13 +62,24 @@ def check_histogram(func: Callable) -> CheckResult:
 
 @needs_function
 def check_race_free_hits(func: Callable) -> CheckResult:
-    """Check a parallel ``@njit`` ``func(x, y)`` counts ``x*x + y*y <= 1`` on any thread count."""
+    """Check a parallel ``@njit`` ``func(x, y)`` counts ``x*x + y*y <= 1`` on any thread count.
+
+    It must be compiled with ``parallel=True``, give the same count run after run on 1
+    to 4 threads, and keep two cores busy on two threads (measured, not assumed).
+    """
     if _dispatcher_kind(func) != "jit":
         return _not_jitted(func, "@njit(parallel=True)")
+    if not func.targetoptions.get("parallel"):
+        return failed("it is compiled without parallel=True, so prange runs as a plain "
+                       "range on one thread",
+                       "the exercise is to fix the race and keep the loop "
+                       "parallel.")  # fmt: skip
     from .compute import numba
 
-    rng = np.random.default_rng(8)
-    x, y = rng.random(400_000), rng.random(400_000)
+    rng = fresh_rng()
+    size = int(rng.integers(2_000_000, 3_000_000))
+    x, y = rng.random(size), rng.random(size)
+    x[: size // 9], y[: size // 9] = 1.0, 0.0  # on the circle: counts
     want = int(np.count_nonzero(x * x + y * y <= 1.0))
     before = numba.get_num_threads()
     try:
@@ -72,14 +93,21 @@ def check_race_free_hits(func: Callable) -> CheckResult:
                                    f"{str(exc).splitlines()[0]}",
                                    "keep the signature func(x, y) and return an int.")  # fmt: skip
                 if got != want:
-                    return failed(f"on {threads} thread(s), run {attempt + 1}: got {got!r}, "
-                                   f"expected {want}",
-                                   "threads must not update one shared array element; "
-                                   "accumulate into a scalar (`hits += 1`), which numba "
-                                   "turns into a reduction.")  # fmt: skip
+                    return failed(f"on {threads} thread(s), run {attempt + 1}: a wrong count",
+                                   "if the count is right on one thread and changes on "
+                                   "more, threads are overwriting each other's updates of "
+                                   "one shared value.")  # fmt: skip
+        if machine.usable_cores() >= 2 and numba.config.NUMBA_NUM_THREADS >= 2:
+            numba.set_num_threads(2)
+            _, cores = cores_used(func, x, y)
+            if cores < 1.3:
+                return failed(f"on 2 threads it kept only {cores:.1f} core busy: the loop "
+                               "ran on one thread",
+                               "the loop itself must be a prange for numba to split it "
+                               "between threads.")  # fmt: skip
     finally:
         numba.set_num_threads(before)
-    return passed("the same count on every thread count, run after run: no race.")
+    return passed("the same count on every thread count, run after run, on two busy cores.")
 
 
 @needs_function
@@ -87,7 +115,10 @@ def check_escape_ufunc(func: Callable) -> CheckResult:
     """Check a ``@vectorize`` ``func(cr, ci, max_iter)`` gives the reference counts (int32)."""
     if _dispatcher_kind(func) != "ufunc":
         return _not_jitted(func, "@vectorize")
-    for width, height, max_iter in [(30, 20, 40), (5, 3, 1), (64, 17, 150)]:
+    rng = fresh_rng()
+    sizes = [(5, 3, 1), *((int(rng.integers(6, 70)), int(rng.integers(3, 40)),
+                          int(rng.integers(2, 250))) for _ in range(2))]  # fmt: skip
+    for width, height, max_iter in sizes:
         re, im = mandelbrot.coordinates(width, height)
         cr, ci = np.meshgrid(re, im)
         try:
@@ -106,6 +137,7 @@ def check_escape_ufunc(func: Callable) -> CheckResult:
         if differ:
             return failed(f"{differ} of {want.size} counts differ ({width}x{height}, "
                            f"max_iter {max_iter})",
-                           "iterate while n < max_iter and zr*zr + zi*zi <= 4.0, "
-                           "updating zr and zi together, and return n.")  # fmt: skip
+                           "compare with the specification (help(mandelbrot)): where z "
+                           "and n start, when the loop stops, and how z is "
+                           "updated.")  # fmt: skip
     return passed("a compiled ufunc whose counts equal the reference.")

@@ -73,6 +73,7 @@ def test_bandwidth_arithmetic():
 
 
 CYTHON_ANSWERS = """
+import numpy as np
 from cython.parallel cimport prange
 
 
@@ -122,6 +123,33 @@ def count_hits_strict(double[::1] x, double[::1] y, int num_threads):
     return total
 
 
+def count_hits_serial(double[::1] x, double[::1] y, int num_threads):
+    cdef Py_ssize_t k
+    cdef long long total = 0
+    for k in range(x.shape[0]):
+        if x[k] * x[k] + y[k] * y[k] <= 1.0:
+            total += 1
+    return total
+
+
+def count_hits_all_threads(double[::1] x, double[::1] y, int num_threads):
+    cdef Py_ssize_t k
+    cdef long long total = 0
+    for k in prange(x.shape[0], nogil=True):  # num_threads not passed on
+        if x[k] * x[k] + y[k] * y[k] <= 1.0:
+            total += 1
+    return total
+
+
+def count_hits_racy(double[::1] x, double[::1] y, int num_threads):
+    cdef Py_ssize_t k
+    cdef long long[::1] total = np.zeros(1, dtype=np.int64)
+    for k in prange(x.shape[0], nogil=True, num_threads=num_threads):
+        if x[k] * x[k] + y[k] * y[k] <= 1.0:
+            total[0] += 1  # one shared element, not a reduction
+    return total[0]
+
+
 def heat_step(const double[:, ::1] src, double[:, ::1] dst):
     cdef Py_ssize_t i, j
     cdef double c
@@ -130,6 +158,53 @@ def heat_step(const double[:, ::1] src, double[:, ::1] dst):
             c = src[i, j]
             dst[i, j] = c + 0.2 * ((src[i - 1, j] + src[i + 1, j])
                                    + (src[i, j - 1] + src[i, j + 1]) - 4.0 * c)
+
+
+def heat_step_boundary_too(const double[:, ::1] src, double[:, ::1] dst):
+    cdef Py_ssize_t i, j, n = src.shape[0], m = src.shape[1]
+    for i in range(n):
+        for j in range(m):
+            if 0 < i < n - 1 and 0 < j < m - 1:
+                dst[i, j] = src[i, j] + 0.2 * ((src[i - 1, j] + src[i + 1, j])
+                                               + (src[i, j - 1] + src[i, j + 1]) - 4.0 * src[i, j])
+            else:
+                dst[i, j] = 0.0
+
+
+def heat_step_without_r(const double[:, ::1] src, double[:, ::1] dst):
+    cdef Py_ssize_t i, j
+    for i in range(1, src.shape[0] - 1):
+        for j in range(1, src.shape[1] - 1):
+            dst[i, j] = 0.25 * (src[i - 1, j] + src[i + 1, j] + src[i, j - 1] + src[i, j + 1])
+
+
+def escape_row_n_from_one(double[::1] re, double ci, int max_iter, int[::1] out):
+    cdef Py_ssize_t j
+    cdef double zr, zi, cr
+    cdef int n
+    for j in range(re.shape[0]):
+        cr = re[j]
+        zr = zi = 0.0
+        n = 1
+        while n < max_iter and zr * zr + zi * zi <= 4.0:
+            zr, zi = zr * zr - zi * zi + cr, 2.0 * zr * zi + ci
+            n += 1
+        out[j] = n
+
+
+def escape_row_sequential_update(double[::1] re, double ci, int max_iter, int[::1] out):
+    cdef Py_ssize_t j
+    cdef double zr, zi, cr
+    cdef int n
+    for j in range(re.shape[0]):
+        cr = re[j]
+        zr = zi = 0.0
+        n = 0
+        while n < max_iter and zr * zr + zi * zi <= 4.0:
+            zr = zr * zr - zi * zi + cr
+            zi = 2.0 * zr * zi + ci  # uses the new zr
+            n += 1
+        out[j] = n
 
 
 def heat_step_in_place(double[:, ::1] src, double[:, ::1] dst):
@@ -142,21 +217,37 @@ def heat_step_in_place(double[:, ::1] src, double[:, ::1] dst):
                                    + (src[i, j - 1] + src[i, j + 1]) - 4.0 * c)
             dst[i, j] = src[i, j]
 
-
-return {name: value for name, value in locals().items() if callable(value)}
 """
+
+
+def compile_module(source: str, folder, name: str):
+    """Compile ``source`` with OpenMP, as chapter 06's ``%%cython`` cells do, and import it."""
+    import importlib.util
+
+    from Cython.Build import cythonize
+    from Cython.Build.Inline import _get_build_extension
+    from setuptools import Extension
+
+    pyx = folder / f"{name}.pyx"
+    pyx.write_text(source)
+    flags = ["-O3", "-ffp-contract=off"] + (["-fopenmp"] if openmp.openmp_version() else [])
+    extension = Extension(name, [str(pyx)], include_dirs=[np.get_include()],
+                          extra_compile_args=flags, extra_link_args=flags)  # fmt: skip
+    build = _get_build_extension()
+    build.extensions = cythonize([extension], quiet=True, compiler_directives={
+        "language_level": 3, "boundscheck": False, "wraparound": False})  # fmt: skip
+    build.build_temp = build.build_lib = str(folder)
+    build.run()
+    spec = importlib.util.spec_from_file_location(name, build.get_ext_fullpath(name))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
 def cython_answers(tmp_path_factory):
-    from Cython.Build.Inline import cython_inline
-
-    return cython_inline(
-        CYTHON_ANSWERS, quiet=True, language_level=3,
-        lib_dir=str(tmp_path_factory.mktemp("cython_inline")),
-        cython_compiler_directives={"boundscheck": False, "wraparound": False},
-        extra_compile_args=["-fopenmp"], extra_link_args=["-fopenmp"],
-    )  # fmt: skip
+    module = compile_module(CYTHON_ANSWERS, tmp_path_factory.mktemp("cython"), "answers")
+    return {name: value for name, value in vars(module).items() if is_cython_function(value)}
 
 
 def python_escape_row(re, ci, max_iter, out):
@@ -171,9 +262,21 @@ def test_cython_functions_are_recognised(cython_answers):
 @pytest.mark.parametrize(
     ("checker", "right", "wrongs"),
     [
-        ("check_escape_row", "escape_row", ["escape_row_off_by_one"]),
-        ("check_count_hits", "count_hits", ["count_hits_strict"]),
-        ("check_heat_step", "heat_step", ["heat_step_in_place"]),
+        (
+            "check_escape_row",
+            "escape_row",
+            ["escape_row_off_by_one", "escape_row_n_from_one", "escape_row_sequential_update"],
+        ),
+        (
+            "check_count_hits",
+            "count_hits",
+            ["count_hits_strict", "count_hits_serial", "count_hits_all_threads", "count_hits_racy"],
+        ),
+        (
+            "check_heat_step",
+            "heat_step",
+            ["heat_step_in_place", "heat_step_boundary_too", "heat_step_without_r"],
+        ),
     ],
 )
 def test_cython_checkers(cython_answers, checker, right, wrongs):

@@ -105,6 +105,33 @@ def hits_wrong(x, y):
     return int(np.count_nonzero(x * x + y * y < 1.0)) + 1
 
 
+@numba.njit
+def hits_serial_reduction(x, y):  # right, but parallel=True dropped
+    hits = 0
+    for k in numba.prange(x.size):
+        if x[k] * x[k] + y[k] * y[k] <= 1.0:
+            hits += 1
+    return hits
+
+
+@numba.njit(parallel=True)
+def hits_range_not_prange(x, y):  # parallel=True, but the loop is a plain range
+    hits = 0
+    for k in range(x.size):
+        if x[k] * x[k] + y[k] * y[k] <= 1.0:
+            hits += 1
+    return hits
+
+
+@numba.njit(parallel=True)
+def hits_strict(x, y):
+    hits = 0
+    for k in numba.prange(x.size):
+        if x[k] * x[k] + y[k] * y[k] < 1.0:
+            hits += 1
+    return hits
+
+
 @numba.vectorize(["int32(float64, float64, int64)"])
 def escape(cr, ci, max_iter):
     zr = zi = 0.0
@@ -134,7 +161,18 @@ def escape_squared_radius(cr, ci, max_iter):
     ("checker", "right", "wrongs"),
     [
         ("check_histogram", histogram, [histogram_dict, histogram_short, histogram_python]),
-        ("check_race_free_hits", hits_reduction, [hits_wrong, histogram_python]),
+        (
+            "check_race_free_hits",
+            hits_reduction,
+            [
+                hits_wrong,
+                histogram_python,
+                hits_racy,
+                hits_serial_reduction,
+                hits_range_not_prange,
+                hits_strict,
+            ],
+        ),
         ("check_escape_ufunc", escape, [escape_int64, escape_squared_radius, histogram]),
     ],
 )
