@@ -17,6 +17,7 @@ def assert_checker_contract(check, right, wrongs) -> None:
         result = check(wrong)
         assert not result.passed, f"near miss {number} passed: {result.message}"
         assert "Hint:" in result.message, result.message
+        assert_no_formula(result.message)
     assert not check(None).passed
 
 
@@ -31,7 +32,16 @@ ANSWER_FORMULAS = [
     re.compile(r"1\s*/\s*S\s*-\s*1\s*/\s*p"),  # Karp-Flatt
     re.compile(r"o\s*\*\s*E\s*/\s*\(\s*1\s*-\s*E\s*\)"),  # break-even
     re.compile(r"n_tasks\s*/\s*\(\s*\d\s*\*\s*workers\s*\)"),  # a chunksize rule
+    re.compile(r"1\s*/\s*\(\s*f\s*\+\s*\(\s*1\s*-\s*f\s*\)\s*/\s*p\s*\)"),  # Amdahl
+    re.compile(r"\(\s*1\s*-\s*f\s*\)\s*/\s*\(\s*1\s*/\s*\w+\s*-\s*f\s*\)"),  # inverted
+    re.compile(r"\+=\s*1.*reduction|reduction.*\+=\s*1"),  # the prange fix spelled out
 ]
+
+
+def assert_no_formula(text: str) -> None:
+    """``text`` prints none of the formulas that answer an exercise."""
+    for formula in ANSWER_FORMULAS:
+        assert not formula.search(text), f"{formula.pattern} in: {text}"
 
 
 def case_id(value) -> str:

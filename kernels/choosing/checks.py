@@ -7,44 +7,68 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..core import laws
-from ..core.checking import CheckResult, call, failed, needs_function, passed
+from ..core import laws, machine
+from ..core.checking import (
+    CheckResult,
+    ChildWatch,
+    call,
+    cores_used,
+    failed,
+    fresh_rng,
+    needs_function,
+    passed,
+)
 
 
 @needs_function
 def check_karp_flatt(func: Callable[[float, int], float]) -> CheckResult:
     """Check ``func(speedup, workers)`` returns the experimentally determined serial fraction."""
-    for speedup, workers in [(3.0, 4), (1.9, 2), (1.0, 8), (7.5, 8), (12.0, 16)]:
+    rng = fresh_rng()
+    cases = [(1.0, int(rng.integers(2, 64)))]  # no speedup at all: everything serial
+    for _ in range(6):
+        workers = int(rng.integers(2, 129))
+        cases.append((round(float(rng.uniform(1.05, workers * 0.98)), 3), workers))
+    for speedup, workers in cases:
         try:
             got = call(func, speedup, workers)
         except Exception as exc:
             return failed(f"func({speedup}, {workers}) raised {type(exc).__name__}: {exc}",
-                           "solve Amdahl's 1/S = f + (1 - f)/p for f.")  # fmt: skip
+                           "take Amdahl's law for the speedup on p workers and solve it "
+                           "for the serial fraction.")  # fmt: skip
         want = laws.karp_flatt(speedup, workers)
         if not isinstance(got, (int, float, np.floating)) or not math.isclose(
             got, want, rel_tol=1e-9, abs_tol=1e-12
         ):
-            return failed(f"func({speedup}, {workers}) returned {got!r}",
-                           "f = (1/S - 1/p) / (1 - 1/p).")  # fmt: skip
-    return passed("the Karp-Flatt serial fraction, right on five measurements.")
+            return failed(f"func({speedup}, {workers}) returned {got!r}, which Amdahl's law "
+                           f"does not turn into a speedup of {speedup} on {workers} "
+                           "workers",
+                           "check your answer by putting it back into Amdahl's law: it "
+                           "must give the measured speedup.")  # fmt: skip
+    return passed(f"the Karp-Flatt serial fraction, right on {len(cases)} measurements.")
 
 
 @needs_function
 def check_break_even(func: Callable[[float, float], float]) -> CheckResult:
     """Check ``func(overhead_s, efficiency)`` returns the task time that reaches ``efficiency``."""
-    for overhead, efficiency in [(1e-4, 0.9), (2e-3, 0.5), (5e-6, 0.99), (0.5, 0.75)]:
+    rng = fresh_rng()
+    cases = [(float(10 ** rng.uniform(-6, 0)), round(float(rng.uniform(0.05, 0.995)), 3))
+             for _ in range(6)]  # fmt: skip
+    for overhead, efficiency in cases:
         try:
             got = call(func, overhead, efficiency)
         except Exception as exc:
-            return failed(f"func({overhead}, {efficiency}) raised {type(exc).__name__}: {exc}",
+            return failed(f"func({overhead:.3g}, {efficiency}) raised {type(exc).__name__}: "
+                           f"{exc}",
                            "a task of t seconds with o seconds of overhead is t / (t + o) "
-                           "efficient; solve for t.")  # fmt: skip
+                           "efficient; solve that for t.")  # fmt: skip
         want = overhead * efficiency / (1.0 - efficiency)
         if not isinstance(got, (int, float, np.floating)) or not math.isclose(
             got, want, rel_tol=1e-9
         ):
-            return failed(f"func({overhead}, {efficiency}) returned {got!r}",
-                           "efficiency = t / (t + o), so t = o * E / (1 - E).")  # fmt: skip
+            return failed(f"func({overhead:.3g}, {efficiency}) returned {got!r}: a task that "
+                           "long does not reach that efficiency exactly",
+                           "put your t back into t / (t + o): it must give the efficiency "
+                           "asked for.")  # fmt: skip
     for bad in (0.0, 1.0, 1.5, -0.1):
         try:
             call(func, 1e-3, bad)
@@ -74,9 +98,10 @@ def check_own_backend(func: Callable) -> CheckResult:
                        'decorate it with @register_backend("my-name", "mandelbrot", '
                        "parallel=True).")  # fmt: skip
     backend = entries[0]
-    cases = [{"width": 48, "height": 36, "max_iter": 60},
-             {"width": 7, "height": 3, "max_iter": 5},
-             {"width": 33, "height": 17, "max_iter": 90}]  # fmt: skip
+    rng = fresh_rng()
+    cases = [{"width": 7, "height": 3, "max_iter": 5}]
+    cases += [{"width": int(rng.integers(8, 64)), "height": int(rng.integers(4, 48)),
+               "max_iter": int(rng.integers(10, 150))} for _ in range(2)]  # fmt: skip
     counts = (1, 2, 3) if backend.parallel else (1,)
     for params in cases:
         want = api.reference("mandelbrot", **params)
@@ -89,7 +114,7 @@ def check_own_backend(func: Callable) -> CheckResult:
                                "take (workers, width, height, max_iter) and return the int32 "
                                "counts of shape (height, width).")  # fmt: skip
             problem = api.get_problem("mandelbrot").compare(got, want, params, True)
-            if problem:
+            if problem is not None:
                 return failed(f"{backend.name} with {workers} worker(s) at {params}: {problem}",
                                "every worker count must give the reference's counts: split "
                                "the rows, never the arithmetic.")  # fmt: skip
@@ -98,4 +123,15 @@ def check_own_backend(func: Callable) -> CheckResult:
             f"{backend.name} is registered as serial (parallel=False)",
             "register it with parallel=True so that workers > 1 is allowed.",
         )
-    return passed(f"{backend.name} is a Mandelbrot backend: exact for 1 to 3 workers.")
+    if machine.usable_cores() >= 2:
+        params = {"width": 480, "height": 360, "max_iter": 200}
+        with ChildWatch() as watch:
+            _, cores = cores_used(lambda: api.run("mandelbrot", backend.name, workers=2, **params))
+        if cores < 1.3 and len(watch.pids) < 2:
+            return failed(f"with workers=2, {backend.name} kept {cores:.1f} core of this "
+                           f"process busy and started {len(watch.pids)} process(es): it ran "
+                           "serially",
+                           "the workers must share the rows: threads running code that "
+                           "releases the GIL, or processes.")  # fmt: skip
+    return passed(f"{backend.name} is a parallel Mandelbrot backend: exact for 1 to 3 "
+                  "workers, and two workers really ran.")  # fmt: skip

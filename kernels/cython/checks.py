@@ -65,9 +65,11 @@ def check_escape_row(func: Callable) -> CheckResult:
     if not is_cython_function(func):
         return _not_compiled(func)
     rng = fresh_rng()
-    for _ in range(4):
-        width, height = int(rng.integers(5, 80)), int(rng.integers(3, 40))
-        max_iter, row = int(rng.integers(1, 250)), int(rng.integers(0, height))
+    for case in range(4):
+        width, height = int(rng.integers(5, 80)), 2 * int(rng.integers(1, 20)) + 1
+        max_iter, row = int(rng.integers(2, 250)), int(rng.integers(0, height))
+        if case == 0:
+            row = height // 2  # the row through c = -2, where |z|^2 stays exactly 4
         re, im = mandelbrot.coordinates(width, height)
         out = np.full(width, -1, dtype=np.int32)
         case = f"width {width}, row {row} of {height}, max_iter {max_iter}"

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..core.checking import CheckResult, call, failed, needs_function, passed
+from ..core.checking import CheckResult, call, failed, fresh_rng, needs_function, passed
 from ..problems import heat, mandelbrot, monte_carlo_pi
 
 
@@ -24,18 +24,17 @@ def check_jax_heat_step(func: Callable) -> CheckResult:
     if not hasattr(func, "lower"):
         return failed("your function is not compiled with jax.jit",
                        "decorate it with @jax.jit.")  # fmt: skip
-    rng = np.random.default_rng(2)
+    rng = fresh_rng()
     with jax.enable_x64(True):
-        for n in (3, 9, 32):
+        for n in (3, *(int(v) for v in rng.integers(4, 48, 2))):
             start = rng.random((n, n))
-            start[0, :] = start[-1, :] = start[:, 0] = start[:, -1] = 0.0
             u = jnp.asarray(start)
             try:
                 got = np.asarray(call(func, u))
             except Exception as exc:
                 return failed(f"func(u) on a {n}x{n} grid raised {_first_line(exc)}",
-                               "JAX arrays are immutable: build the result with "
-                               "u.at[1:-1, 1:-1].set(new_interior).")  # fmt: skip
+                               "JAX arrays are immutable: a new array with some values "
+                               "replaced comes from the .at property.")  # fmt: skip
             want = start.copy()
             heat.step_rows(start, want, 1, n - 1)
             if not np.array_equal(np.asarray(u), start):
@@ -43,8 +42,9 @@ def check_jax_heat_step(func: Callable) -> CheckResult:
                                "return a new array; never modify u.")  # fmt: skip
             if got.shape != want.shape or not np.max(np.abs(got - want)) <= heat.TOLERANCE:
                 return failed(f"on a {n}x{n} grid the step differs from the reference",
-                               "update only the interior, from the old values, with "
-                               "R = heat.R; keep the boundary as it is.")  # fmt: skip
+                               "update only the interior, from the old values, with the "
+                               "specification's update (help(heat)); the boundary stays "
+                               "as it is.")  # fmt: skip
     return passed("a pure, jitted stencil step: the input is untouched, the result right.")
 
 
@@ -53,9 +53,10 @@ def check_jax_pi(func: Callable) -> CheckResult:
     """Check ``func(key, samples)`` estimates pi reproducibly from the key alone."""
     import jax
 
-    key = jax.random.key(42)
+    rng = fresh_rng()
+    key = jax.random.key(int(rng.integers(2**31)))
     first, second = jax.random.split(key)
-    samples = 200_000
+    samples = int(rng.integers(150_000, 300_000))
     try:
         a = float(call(func, first, samples))
         again = float(call(func, first, samples))
@@ -63,12 +64,12 @@ def check_jax_pi(func: Callable) -> CheckResult:
     except Exception as exc:
         return failed(
             f"func(key, {samples}) raised {_first_line(exc)}",
-            "split the key into two, draw x and y with "
-            "jax.random.uniform(key_x, (samples,)), and return 4 * hits / samples.",
+            "draw the points with jax.random from the key you are given, and return the "
+            "estimate as a number.",
         )
     if a != again:
         return failed(
-            f"the same key gave {a} and then {again}",
+            "the same key gave two different estimates",
             "draw only from the key you are given (no NumPy or global state).",
         )
     if a == b:
@@ -79,9 +80,10 @@ def check_jax_pi(func: Callable) -> CheckResult:
     bound = 6 * monte_carlo_pi.standard_error(samples)
     for value in (a, b):
         if not abs(value - math.pi) <= bound:
-            return failed(f"the estimate {value} is further than {bound:.3g} from pi",
-                           "draw x and y independently (two keys, from jax.random.split) "
-                           "and count x*x + y*y <= 1.")  # fmt: skip
+            return failed(f"an estimate is further from pi than chance allows for {samples} "
+                           "samples",
+                           "x and y must be independent: drawing both from one key gives "
+                           "the same numbers twice.")  # fmt: skip
     return passed("reproducible from the key, independent across keys, and close to pi.")
 
 
@@ -91,26 +93,44 @@ def check_jax_escape_grid(func: Callable) -> CheckResult:
     import jax
     import jax.numpy as jnp
 
+    rng = fresh_rng()
+    # an odd height puts c = -2 on the grid, where |z|^2 stays exactly 4
+    sizes = [(5, 3, 1), *((int(rng.integers(6, 50)), 2 * int(rng.integers(1, 15)) + 1,
+                          int(rng.integers(2, 200))) for _ in range(2))]  # fmt: skip
     with jax.enable_x64(True):
-        for width, height, max_iter in [(24, 16, 30), (5, 3, 1), (40, 21, 120)]:
+        try:
+            traced = str(
+                jax.make_jaxpr(func, static_argnums=2)(jnp.zeros((2, 3)), jnp.zeros((2, 3)), 5)
+            )
+        except Exception as exc:
+            return failed(f"JAX cannot trace it: {_first_line(exc)}",
+                           "write it with jax.numpy and lax only (no NumPy, no Python "
+                           "loop over the points), so that jit and vmap can "
+                           "transform it.")  # fmt: skip
+        if "while[" not in traced:
+            return failed("it has no lax.while_loop: the loop must be JAX's, not "
+                           "Python's",
+                           "one point's loop in lax.while_loop, then vmap over the "
+                           "points.")  # fmt: skip
+        for width, height, max_iter in sizes:
             re, im = mandelbrot.coordinates(width, height)
             cr, ci = np.meshgrid(re, im)
             try:
                 got = np.asarray(call(func, jnp.asarray(cr), jnp.asarray(ci), max_iter))
             except Exception as exc:
                 return failed(f"func(cr, ci, {max_iter}) raised {_first_line(exc)}",
-                               "write escape(cr, ci, max_iter) for one point with "
-                               "lax.while_loop, then jax.vmap it twice (rows, then "
-                               "columns).")  # fmt: skip
+                               "write the loop for one point, then map it over both axes "
+                               "of the grid.")  # fmt: skip
             want = mandelbrot.reference(width, height, max_iter)
             if got.shape != want.shape:
-                return failed(f"shape {got.shape}, expected {want.shape}",
-                               "vmap over both axes: jax.vmap(jax.vmap(escape, "
-                               "(0, 0, None)), (0, 0, None)).")  # fmt: skip
+                return failed(f"a grid of shape {want.shape} gave counts of shape "
+                               f"{got.shape}",
+                               "one vmap maps over one axis; the grid has "
+                               "two.")  # fmt: skip
             differ = int(np.count_nonzero(got != want))
             if differ:
                 return failed(f"{differ} of {want.size} counts differ ({width}x{height}, "
                                f"max_iter {max_iter})",
-                               "loop while n < max_iter and zr*zr + zi*zi <= 4.0, updating "
-                               "zr and zi together.")  # fmt: skip
+                               "compare with the specification (help(mandelbrot)): when "
+                               "the loop stops, and how z is updated.")  # fmt: skip
     return passed("vmap turned the one-point loop into the whole image, count for count.")

@@ -187,11 +187,59 @@ def count_with_the_lock_around_the_write_only(threads, times):
     return counter.value
 
 
+async def fetch_in_arrival_order(url, items, limit):
+    semaphore = asyncio.Semaphore(limit)
+    out = []
+    async with aiohttp.ClientSession() as session:
+
+        async def one(i):
+            async with semaphore, session.get(f"{url}/item/{i}?delay={0.01 * (i % 3)}") as r:
+                out.append(await r.json())
+
+        await asyncio.gather(*(one(i) for i in items))
+    return out
+
+
+async def fetch_under_the_limit(url, items, limit):  # a semaphore one too small
+    return await fetch_limited(url, items, limit - 1)
+
+
+async def fetch_in_batches_of_two(url, items, limit):
+    out = []
+    items = list(items)
+    for start in range(0, len(items), 2):
+        out += await fetch_limited(url, items[start : start + 2], 2)
+    return out
+
+
+async def gives_up_at_once(url, seconds):
+    return await first_or_none(url, seconds / 10)
+
+
+async def raises_on_timeout(url, seconds):
+    async with aiohttp.ClientSession() as session:
+        async with asyncio.timeout(seconds), session.get(url) as response:
+            return await response.json()
+
+
+def count_computed(threads, times):  # the total, without counting
+    return threads * times
+
+
+def count_in_one_thread(threads, times):
+    counter = races.Counter()
+    races.increment_with_lock(counter, threads * times)
+    return counter.value
+
+
 CASES = [
-    (checks.check_semaphore, fetch_limited, [fetch_unlimited, fetch_one_by_one]),
-    (checks.check_timeout, first_or_none, [waits_forever]),
-    (checks.check_race_fixed, count_together, [count_with_the_lock_around_the_write_only]),
-]
+    (checks.check_semaphore, fetch_limited, [fetch_unlimited, fetch_one_by_one,
+                                             fetch_in_arrival_order, fetch_under_the_limit,
+                                             fetch_in_batches_of_two]),
+    (checks.check_timeout, first_or_none, [waits_forever, gives_up_at_once, raises_on_timeout]),
+    (checks.check_race_fixed, count_together, [count_with_the_lock_around_the_write_only,
+                                               count_computed, count_in_one_thread]),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("check", "right", "wrongs"), CASES, ids=case_id)

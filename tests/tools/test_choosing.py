@@ -86,7 +86,12 @@ def test_checkers_of_the_chapter():
     def karp_flatt_inverted(speedup, workers):
         return (1 / workers - 1 / speedup) / (1 - 1 / workers)
 
-    assert_checker_contract(checks.check_karp_flatt, karp_flatt, [karp_flatt_inverted])
+    assert_checker_contract(checks.check_karp_flatt, karp_flatt, [
+        karp_flatt_inverted,
+        lambda s, p: 1 / s - 1 / p,  # the denominator forgotten
+        lambda s, p: 1 - s / p,  # one minus the efficiency
+        lambda s, p: round((1 / s - 1 / p) / (1 - 1 / p), 2),  # rounded for display
+    ])  # fmt: skip
 
     def break_even(overhead, efficiency):
         if not 0 < efficiency < 1:
@@ -99,8 +104,18 @@ def test_checkers_of_the_chapter():
     def break_even_wrong(overhead, efficiency):
         return overhead / (1 - efficiency)
 
+    def break_even_inverted(overhead, efficiency):
+        if not 0 < efficiency < 1:
+            raise ValueError("efficiency must be between 0 and 1")
+        return overhead * (1 - efficiency) / efficiency
+
+    def break_even_assert(overhead, efficiency):
+        assert 0 < efficiency < 1
+        return overhead * efficiency / (1 - efficiency)
+
     assert_checker_contract(checks.check_break_even, break_even,
-                            [break_even_unchecked, break_even_wrong])  # fmt: skip
+                            [break_even_unchecked, break_even_wrong, break_even_inverted,
+                             break_even_assert])  # fmt: skip
 
 
 @pytest.fixture
@@ -140,5 +155,16 @@ def test_own_backend_checker(own_backends):
     def unregistered(workers, width, height, max_iter):
         return mandelbrot.reference(width, height, max_iter)
 
+    @register_backend("test-returns-the-reference", "mandelbrot", parallel=True)
+    def returns_the_reference(workers, width, height, max_iter):
+        return mandelbrot.reference(width, height, max_iter)
+
+    @register_backend("test-python-threads", "mandelbrot", parallel=True)
+    def python_threads(workers, width, height, max_iter):  # the GIL: one thread at a time
+        from kernels.foundations.backend import mandelbrot_threads
+
+        return mandelbrot_threads(workers, width, height, max_iter, kernel="python")
+
     assert_checker_contract(checks.check_own_backend, rows_on_threads,
-                            [first_rows_only, serial, unregistered])  # fmt: skip
+                            [first_rows_only, serial, unregistered, returns_the_reference,
+                             python_threads])  # fmt: skip

@@ -117,7 +117,10 @@ def test_jax_checkers():
     step = jax.jit(jitted_step)
     not_jitted = jitted_step
     wrong_step = jax.jit(lambda u: u * 0.5)
-    assert_checker_contract(checks.check_jax_heat_step, step, [not_jitted, wrong_step])
+    interior_only = jax.jit(lambda u: jitted_step(u)[1:-1, 1:-1])
+    boundary_zeroed = jax.jit(lambda u: jitted_step(u).at[0, :].set(0.0))
+    assert_checker_contract(checks.check_jax_heat_step, step,
+                            [not_jitted, wrong_step, interior_only, boundary_zeroed])  # fmt: skip
 
     def pi_estimate(key, samples):
         key_x, key_y = jax.random.split(key)
@@ -132,7 +135,16 @@ def test_jax_checkers():
         x = jax.random.uniform(key, (samples,))
         return 4.0 * jnp.sum(x * x + x * x <= 1.0) / samples
 
-    assert_checker_contract(checks.check_jax_pi, pi_estimate, [pi_fixed_seed, pi_same_xy])
+    def pi_numpy(key, samples):  # NumPy's generator: the key is ignored
+        rng = np.random.default_rng()
+        x, y = rng.random(samples), rng.random(samples)
+        return 4.0 * np.count_nonzero(x * x + y * y <= 1.0) / samples
+
+    def pi_times_two(key, samples):
+        return pi_estimate(key, samples) / 2
+
+    assert_checker_contract(checks.check_jax_pi, pi_estimate,
+                            [pi_fixed_seed, pi_same_xy, pi_numpy, pi_times_two])  # fmt: skip
 
     def escape(cr, ci, max_iter):
         def keep_going(state):
@@ -147,5 +159,26 @@ def test_jax_checkers():
 
     grid = jax.jit(jax.vmap(jax.vmap(escape, (0, 0, None)), (0, 0, None)))
     rows_only = jax.vmap(escape, (0, 0, None))
-    assert_checker_contract(checks.check_jax_escape_grid, grid, [rows_only, lambda *a: 0])
+
+    def python_loops(cr, ci, max_iter):  # no JAX loop: NumPy point by point
+        cr, ci = np.asarray(cr), np.asarray(ci)
+        out = np.zeros(cr.shape, dtype=np.int32)
+        for index in np.ndindex(cr.shape):
+            out[index] = int(escape(cr[index], ci[index], max_iter))
+        return out
+
+    def escape_strict(cr, ci, max_iter):
+        def keep_going(state):
+            n, zr, zi = state
+            return (n < max_iter) & (zr * zr + zi * zi < 4.0)
+
+        def iterate(state):
+            n, zr, zi = state
+            return n + 1, zr * zr - zi * zi + cr, 2.0 * zr * zi + ci
+
+        return lax.while_loop(keep_going, iterate, (0, 0.0 * cr, 0.0 * cr))[0]
+
+    strict = jax.vmap(jax.vmap(escape_strict, (0, 0, None)), (0, 0, None))
+    assert_checker_contract(checks.check_jax_escape_grid, grid,
+                            [rows_only, lambda *a: 0, python_loops, strict])  # fmt: skip
     assert np.isfinite(float(pi_estimate(jax.random.key(1), 1000)))

@@ -1,0 +1,73 @@
+"""Rules every exercise checker keeps, read from the checkers' source.
+
+The behaviour of each checker (right answers pass, near misses fail) is tested with its
+tool in ``tests/tools``; here: no message or hint can show the answer, and every
+checker draws fresh cases.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+
+import pytest
+from checker_cases import ANSWER_FORMULAS, assert_no_formula
+from conftest import ROOT
+
+CHECK_MODULES = sorted(p for p in (ROOT / "kernels").glob("*/checks.py"))
+
+
+def _strings(path) -> list[str]:
+    """Every string the module could show a learner (literals and f-string parts)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found.append(node.value)
+    return found
+
+
+def _messages(path) -> str:
+    """The text of every failed(...) and passed(...) call of a module, joined."""
+    tree = ast.parse(path.read_text())
+    parts = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") in {"failed", "passed"}:
+            for arg in ast.walk(node):
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    parts.append(arg.value)
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("path", CHECK_MODULES, ids=lambda p: p.parent.name)
+def test_no_message_shows_an_answer_formula(path):
+    assert_no_formula(_messages(path))
+
+
+@pytest.mark.parametrize("path", CHECK_MODULES, ids=lambda p: p.parent.name)
+def test_messages_do_not_print_expected_values(path):
+    # "expected {want}" and the like hand the answer to a table of copied values.
+    for text in _strings(path):
+        assert "expected {" not in text and "{want" not in text, text
+
+
+@pytest.mark.parametrize("path", CHECK_MODULES, ids=lambda p: p.parent.name)
+def test_every_checker_draws_fresh_cases(path):
+    module = importlib.import_module(f"kernels.{path.parent.name}.checks")
+    checkers = [name for name, value in vars(module).items()
+                if name.startswith("check_") and value.__module__ == module.__name__]  # fmt: skip
+    source = path.read_text()
+    assert checkers
+    for name in checkers:
+        body = ast.get_source_segment(source, next(
+            n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and n.name == name
+        ))  # fmt: skip
+        helpers = [n for n in ("_cases(", "_case(", "_row_costs(", "fresh_rng()") if n in body]
+        assert helpers, f"{name} uses fixed cases"
+
+
+def test_the_formula_patterns_have_teeth():
+    leaks = ["f = (1/S - 1/p) / (1 - 1/p)", "t = o * E / (1 - E)",
+             "n_tasks / (4 * workers)", "1 / (f + (1 - f) / p)",
+             "`total += 1` makes it a reduction"]  # fmt: skip
+    for text in leaks:
+        assert any(p.search(text) for p in ANSWER_FORMULAS), text
