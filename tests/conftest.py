@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import multiprocessing.resource_tracker
 import os
@@ -146,3 +147,40 @@ def no_leftover_children():
             break
         time.sleep(0.05)
     assert not left, f"child processes left running: {[(p.pid, p.cmdline()) for p in left]}"
+
+
+# The same check for each notebook that nbval runs: cells are not fixtures' users, so
+# these hooks take the snapshot before a notebook's first cell and look again once its
+# kernel has been shut down after the last one.
+_BEFORE_NOTEBOOK: dict[Path, set[int]] = {}
+
+
+def _notebook_cell(item) -> bool:
+    return item.path.suffix == ".ipynb"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    if _notebook_cell(item) and item.path not in _BEFORE_NOTEBOOK:
+        _BEFORE_NOTEBOOK[item.path] = {p.pid for p in live_children()}
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    result = yield
+    if _notebook_cell(item) and (nextitem is None or nextitem.path != item.path):
+        before = _BEFORE_NOTEBOOK.pop(item.path, set())
+        deadline = time.monotonic() + 10.0  # the kernel and its children are exiting
+        while True:
+            left = [p for p in live_children() if p.pid not in before]
+            if not left or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        if left:
+            described = []
+            for process in left:
+                with contextlib.suppress(psutil.Error):
+                    described.append((process.pid, " ".join(process.cmdline())[:200]))
+            raise AssertionError(f"{item.path.name} left processes running: {described}")
+    return result

@@ -42,11 +42,15 @@ def _parallel_problem(func: Callable, threads_arg: bool, *args) -> CheckResult |
     Measured by the operating system (:func:`cores_used`): one thread asked for must keep
     about one core busy, two threads about two. Needs two usable cores to tell.
     """
+    from threadpoolctl import threadpool_limits
+
     if machine.usable_cores() < 2:
         return None
     for threads in (1, 2):
         call_args = (*args, threads) if threads_arg else args
-        _, cores = cores_used(func, *call_args)
+        # OpenMP's default team: what a loop that ignores num_threads would get
+        with threadpool_limits(limits=machine.usable_cores(), user_api="openmp"):
+            _, cores = cores_used(func, *call_args)
         if threads == 1 and cores > 1.4:
             return failed(f"asked for 1 thread, it kept {cores:.1f} cores busy",
                            "pass num_threads on to prange: the caller decides how many "

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import nbformat
+import psutil
 import pytest
 import yaml
 from conftest import ROOT, execute_notebook
@@ -113,3 +117,28 @@ def test_no_dollar_math_in_the_text(path):
 def test_dollar_math_pattern_has_teeth():
     assert DOLLAR_MATH.findall("tolerance ($10^{-12}$ of the peak)") == ["$10^{-12}$"]
     assert not DOLLAR_MATH.findall("costs $5 and `$HOME` or $ mpiexec")
+
+
+def test_a_notebook_that_leaves_a_process_running_fails(tmp_path):
+    # Teeth for conftest's notebook hooks: nbval runs a notebook whose cell starts a
+    # detached process; once the kernel is shut down the orphan is still running, and
+    # the run must fail naming it (then this test stops it).
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import subprocess, sys\n"
+        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'],\n"
+        "                 start_new_session=True)\n"
+    )]  # fmt: skip
+    nbformat.write(nb, tmp_path / "leaks.ipynb")
+    env = os.environ | {"PYTHONPATH": str(ROOT / "tests")}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "conftest", "--nbval-lax",
+               "--nbval-current-env", "-p", "no:cacheprovider", "leaks.ipynb"]  # fmt: skip
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                              cwd=tmp_path, env=env)  # fmt: skip
+    finally:
+        for process in psutil.process_iter(["cmdline"]):
+            if process.info["cmdline"] and "time.sleep(300)" in " ".join(process.info["cmdline"]):
+                process.kill()
+    assert done.returncode != 0, done.stdout[-2000:]
+    assert "leaks.ipynb left processes running" in done.stdout, done.stdout[-2000:]
