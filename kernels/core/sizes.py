@@ -30,7 +30,7 @@ def params(problem: str, preset: str | None = None) -> dict[str, int]:
     ----------
     problem : str
         Problem name.
-    preset : {"default", "quick", "test", "bench"}, optional
+    preset : {"default", "quick", "test", "live", "bench"}, optional
         ``None`` picks ``"quick"`` under ``KERNELS_QUICK=1`` and ``"default"`` otherwise:
         what a notebook should use.
 
@@ -59,10 +59,11 @@ def max_workers() -> int:
     return min(max(usable_cores(), 2), 8)
 
 
-def scaling_params(problem: str) -> dict[str, int]:
+def scaling_params(problem: str, preset: str = "bench") -> dict[str, int]:
     """Sizes for a live scaling measurement in a notebook.
 
     The ``"bench"`` preset, large enough that starting the workers does not hide the
-    speedup, or ``"quick"`` under ``KERNELS_QUICK=1``.
+    speedup, or ``"live"``, a few times smaller, where the workers are started before
+    timing (a warm cluster); ``"quick"`` under ``KERNELS_QUICK=1``.
     """
-    return params(problem, "quick" if quick() else "bench")
+    return params(problem, "quick" if quick() else preset)

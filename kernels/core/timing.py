@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -10,9 +11,16 @@ import numpy as np
 
 
 def checksum(result: Any) -> float:
-    """Sum of an array result, or the scalar result itself, as a float."""
+    """Sum of an array result, or the scalar result itself, as a float.
+
+    Integers are summed exactly; floats with ``math.fsum``, exactly rounded. NumPy's own
+    sum groups the terms by memory layout and alignment, so equal arrays (one that came
+    back from a worker process, say) could differ in the last bit.
+    """
     if isinstance(result, np.ndarray):
-        return float(np.sum(result, dtype=np.float64))
+        if np.issubdtype(result.dtype, np.integer):
+            return float(np.sum(result, dtype=np.int64))
+        return math.fsum(np.asarray(result, dtype=np.float64).ravel())
     return float(result)
 
 

@@ -159,6 +159,37 @@ def _tiny_graph(count: int) -> list:
     return [dask.delayed(tasks.square, pure=True)(i) for i in range(count)]
 
 
+def measure_scaling(problem: str, workers: Iterable[int], repeat: int, **params) -> pd.DataFrame:
+    """Strong scaling of ``dask`` (threads) and ``dask-distributed`` on warm clusters.
+
+    Each ``dask-distributed`` point runs on a :func:`local_cluster` of that many workers,
+    started before timing and reused by every timed call (the chapter measures start-up
+    on its own); its start-up time is in ``startup_s`` (0 for the threaded scheduler).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`kernels.core.bench.measure`'s columns, with speedups over both backends,
+        and ``startup_s``.
+    """
+    from ..core import bench
+
+    workers = list(workers)
+    frames = [bench.measure(problem, ["dask"], workers=workers, repeat=repeat, **params)]
+    startup = {}
+    for count in workers:
+        start = time.perf_counter()
+        with local_cluster(count) as cluster:
+            startup[count] = time.perf_counter() - start
+            frames.append(bench.measure(problem, ["dask-distributed"], workers=[count],
+                                        repeat=repeat, address=cluster.scheduler_address,
+                                        **params))  # fmt: skip
+    df = bench.add_speedups(pd.concat(frames, ignore_index=True))
+    df["startup_s"] = [startup[w] if b == "dask-distributed" else 0.0
+                       for b, w in zip(df["backend"], df["workers"], strict=True)]  # fmt: skip
+    return df
+
+
 def measure_task_overhead(
     counts: tuple[int, int] = (200, 1000), workers: int = 2, repeat: int = 3,
     schedulers: Iterable[str] = SCHEDULERS,

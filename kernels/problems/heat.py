@@ -145,6 +145,7 @@ PROBLEM = register_problem(
         sizes={
             "test": {"n": 24, "steps": 12},
             "quick": {"n": 128, "steps": 100},
+            "live": {"n": 768, "steps": 300},
             "bench": {"n": 1024, "steps": 600},
         },
         compare=compare,

@@ -162,6 +162,7 @@ PROBLEM = register_problem(
         sizes={
             "test": {"width": 48, "height": 36, "max_iter": 60},
             "quick": {"width": 240, "height": 160, "max_iter": 100},
+            "live": {"width": 1000, "height": 750, "max_iter": 500},
             "bench": {"width": 1600, "height": 1200, "max_iter": 600},
         },
         compare=compare,

@@ -179,6 +179,7 @@ PROBLEM = register_problem(
         sizes={
             "test": {"samples": 1_050_000, "seed": 7},  # 11 chunks, the last one short
             "quick": {"samples": 1_000_000, "seed": 2024},
+            "live": {"samples": 40_000_000, "seed": 2024},
             "bench": {"samples": 160_000_000, "seed": 2024},
         },
         compare=compare,

@@ -53,3 +53,16 @@ def test_measure_rejects_bad_arguments():
         bench.measure("heat", ["threads"], workers=[0])
     with pytest.raises(ValueError, match="repeat must be an int >= 1"):
         bench.measure("heat", ["numpy"], repeat=0)
+
+
+def test_checksum_does_not_depend_on_memory_layout():
+    # A float array whose NumPy sum depends on alignment: the same values at an odd
+    # offset of a buffer (as an array unpickled from a worker can be) sum the same.
+    from kernels.core.timing import checksum
+
+    values = np.random.default_rng(1).random(100_003) * 1e6
+    buffer = np.empty(values.size * 8 + 8, dtype=np.uint8)
+    shifted = np.frombuffer(buffer[4 : 4 + values.size * 8].data, dtype=np.float64)
+    shifted[...] = values
+    assert checksum(shifted) == checksum(values) == checksum(np.asfortranarray(values))
+    assert checksum(np.arange(10, dtype=np.int32)) == 45.0
