@@ -91,6 +91,48 @@ class RecordingContext:
         return process
 
 
+# Pools kept running by warm_pools(), by (workers, start_method): process_pool() lends
+# them out instead of starting new workers.
+_WARM: dict[tuple[int, str], ProcessPoolExecutor] = {}
+
+
+@contextlib.contextmanager
+def warm_pools(worker_counts: Iterable[int], start_method: str = "spawn") -> Iterator[dict]:
+    """Start one pool per worker count now; calls inside the block reuse them.
+
+    While the block runs, :func:`process_pool` with one of these worker counts and
+    start method (and no initializer) lends the running pool instead of starting
+    workers, so a measurement times the work and not the start-up. On exit, every pool
+    is shut down and its workers joined, as always.
+
+    Returns
+    -------
+    dict
+        Seconds each pool took to start (its workers up and idle), by worker count.
+
+    Examples
+    --------
+    >>> with warm_pools([2]) as startup:
+    ...     with process_pool(2) as pool:
+    ...         lent = pool
+    ...     with process_pool(2) as pool:
+    ...         lent is pool and run_tasks(pool, abs, [-3])
+    [3]
+    """
+    import time
+
+    startup = {}
+    with contextlib.ExitStack() as stack:
+        for workers in dict.fromkeys(worker_counts):
+            start = time.perf_counter()
+            pool = stack.enter_context(process_pool(workers, start_method))
+            run_tasks(pool, abs, range(4 * workers))  # every worker up
+            startup[workers] = time.perf_counter() - start
+            _WARM[(workers, start_method)] = pool
+            stack.callback(_WARM.pop, (workers, start_method), None)
+        yield startup
+
+
 @contextlib.contextmanager
 def process_pool(
     workers: int,
@@ -99,6 +141,9 @@ def process_pool(
     initargs: tuple = (),
 ) -> Iterator[ProcessPoolExecutor]:
     """A process pool that is shut down, and its workers joined, on every path.
+
+    Inside :func:`warm_pools`, a pool of the same size and start method (without an
+    initializer) is lent instead, and stays running for the next call.
 
     Parameters
     ----------
@@ -120,6 +165,14 @@ def process_pool(
     ...     run_tasks(pool, abs, [-1, -2])
     [1, 2]
     """
+    warm = _WARM.get((workers, start_method)) if initializer is None else None
+    if warm is not None:
+        try:
+            yield warm
+        except BrokenProcessPool as exc:
+            _WARM.pop((workers, start_method), None)
+            raise WorkerDiedError(f"a worker of the warm pool of {workers} died: {exc}") from exc
+        return
     context = RecordingContext(multiprocessing.get_context(start_method))
     executor = ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=initializer, initargs=initargs

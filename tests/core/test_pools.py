@@ -212,3 +212,32 @@ def test_an_orphaned_grandchild_is_seen_by_the_leftover_check():
     finally:
         psutil.Process(orphan).kill()
         psutil.Process(orphan).wait(10)  # reaped here: this process is its parent now
+
+
+def test_warm_pools_are_lent_and_stopped_after_the_block():
+    from kernels.core.pools import warm_pools
+
+    with warm_pools([1, 2]) as startup:
+        assert set(startup) == {1, 2} and all(s > 0 for s in startup.values())
+        lent = []
+        for _ in range(2):
+            with process_pool(2) as pool:
+                assert run_tasks(pool, abs, [-1, -2]) == [1, 2]
+                lent.append(pool)
+        assert lent[0] is lent[1]  # the same running pool, lent twice
+        params = {"width": 40, "height": 30, "max_iter": 50}
+        result = kernels.run("mandelbrot", "multiprocessing", workers=2, **params)
+        assert (result == kernels.reference("mandelbrot", **params)).all()
+        with process_pool(3) as other:  # no warm pool of 3: a fresh one, as always
+            assert other is not lent[0]
+    # the autouse leftover check fails this test if a warm pool's worker were left
+
+
+def test_a_dead_worker_of_a_warm_pool_is_reported_and_the_pool_dropped():
+    from kernels.core import pools
+
+    with pools.warm_pools([2]):
+        with pytest.raises(kernels.WorkerDiedError, match="warm pool of 2"):
+            with process_pool(2) as pool:
+                run_tasks(pool, pool_tasks.die_on_two, range(6))
+        assert (2, "spawn") not in pools._WARM
