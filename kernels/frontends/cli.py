@@ -64,7 +64,26 @@ def build_parser() -> argparse.ArgumentParser:
     student.add_argument("--source", type=Path, default=Path("notebooks"))
     student.add_argument("--out", type=Path, default=Path("student"))
     bench.add_argument("--plot", type=Path, help="save the speedup plot to this image file")
+    chapters = sub.add_parser("chapters", help="time every chapter, run top to bottom")
+    chapters.add_argument("--source", type=Path, default=Path("notebooks"))
+    chapters.add_argument("--only", help="comma-separated chapter numbers, e.g. 02,04")
+    chapters.add_argument("--json", type=Path, help="write the seconds to this JSON file")
     return parser
+
+
+def _chapters(args: argparse.Namespace) -> int:
+    from ..core import sizes
+    from .chapters import time_chapters
+
+    only = [c.strip() for c in args.only.split(",")] if args.only else None
+    seconds = time_chapters(args.source, only)
+    print(f"{machine.machine_summary()}, {sizes.size_name()} sizes")
+    for name, value in seconds.items():
+        print(f"  {name:<22} {value:6.1f} s")
+    print(f"  {'all':<22} {sum(seconds.values()):6.1f} s")
+    if args.json:
+        args.json.write_text(json.dumps(seconds, indent=2) + "\n")
+    return 0
 
 
 def _print_info() -> None:
@@ -155,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
             written = write_student_copies(args.source, args.out)
             print(f"wrote {len(written)} notebooks without solutions to {args.out}/")
             return 0
+        if args.command == "chapters":
+            return _chapters(args)
         return _bench(args)
     except (ValueError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)

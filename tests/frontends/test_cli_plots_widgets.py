@@ -108,3 +108,23 @@ def test_explorer_runs_and_redraws():
     assert not ui.button.disabled
     ui.problem.value = "mandelbrot"
     assert "multiprocessing" in ui.backends.options
+
+
+def test_cli_chapters_times_each_notebook_and_reports_a_failing_one(tmp_path):
+    import nbformat
+
+    for name, source in [("01_sleeps.ipynb", "import time\ntime.sleep(0.5)"),
+                         ("02_other.ipynb", "x = 1"), ("notes.ipynb", "raise SystemExit")]:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+        nbformat.write(nb, tmp_path / name)  # fmt: skip
+    out = run_cli("chapters", "--source", str(tmp_path), "--json", str(tmp_path / "t.json"))
+    assert out.returncode == 0, out.stderr
+    seconds = json.loads((tmp_path / "t.json").read_text())
+    assert list(seconds) == ["01_sleeps", "02_other"]  # chapters only, in order
+    assert seconds["01_sleeps"] > 0.5 and "01_sleeps" in out.stdout and "all" in out.stdout
+    only = run_cli("chapters", "--source", str(tmp_path), "--only", "02")
+    assert "02_other" in only.stdout and "01_sleeps" not in only.stdout
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")]),
+                   tmp_path / "03_fails.ipynb")  # fmt: skip
+    failing = run_cli("chapters", "--source", str(tmp_path), "--only", "03")
+    assert failing.returncode != 0 and "ZeroDivisionError" in failing.stderr
