@@ -9,6 +9,7 @@ tool (a pool, a cluster, ``mpiexec``, a compilation), which decides the short jo
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 from collections.abc import Iterable
@@ -23,14 +24,46 @@ from ..core import api, bench, tasks
 from ..core.figures import footnote
 
 
+@contextlib.contextmanager
+def warm_workers(backends: Iterable[str], workers: Iterable[int]):
+    """Pools and clusters for ``backends`` started now, for every worker count.
+
+    Inside the block, ``multiprocessing``, ``multiprocess`` and ``dask-distributed``
+    reuse them instead of starting workers on every call. Yields ``{backend: {workers:
+    start-up seconds}}`` for the backends that got warm workers.
+    """
+    from ..core.pools import warm_pools
+    from ..core.watched_pool import warm_watched_pools
+    from ..dask.cluster import warm_clusters
+
+    starters = {"multiprocessing": warm_pools, "multiprocess": warm_watched_pools,
+                "dask-distributed": warm_clusters}  # fmt: skip
+    counts = list(workers)
+    with contextlib.ExitStack() as stack:
+        yield {name: stack.enter_context(start(counts))
+               for name, start in starters.items() if name in set(backends)}  # fmt: skip
+
+
 def head_to_head(
     params: dict, workers: Iterable[int], repeat: int, backends: Iterable[str] | None = None,
-    progress: bool = False,
+    progress: bool = False, warm: bool = True,
 ) -> pd.DataFrame:  # fmt: skip
-    """:func:`kernels.bench.measure` of Mandelbrot with every available backend."""
+    """:func:`kernels.bench.measure` of Mandelbrot with every available backend.
+
+    With ``warm``, the process pools and dask clusters are started before the clock
+    runs and reused (:func:`warm_workers`): each tool is timed at its best, doing the
+    work, and what starting its workers cost is in ``startup_s`` (0 where nothing is
+    started; ``mpi`` starts its ranks on every call, and its times include that).
+    """
     chosen = list(backends) if backends is not None else api.backends("mandelbrot")
-    return bench.measure("mandelbrot", chosen, workers=list(workers), repeat=repeat,
-                         progress=progress, **params)  # fmt: skip
+    workers = list(workers)
+    with contextlib.ExitStack() as stack:
+        startup = stack.enter_context(warm_workers(chosen, workers)) if warm else {}
+        df = bench.measure("mandelbrot", chosen, workers=workers, repeat=repeat,
+                           progress=progress, **params)  # fmt: skip
+    df["startup_s"] = [startup.get(b, {}).get(w, 0.0)
+                       for b, w in zip(df["backend"], df["workers"], strict=True)]  # fmt: skip
+    return df
 
 
 def c_ceiling(params: dict, workers: Iterable[int], repeat: int) -> pd.DataFrame:

@@ -55,6 +55,43 @@ class WatchedPool:
         return self.map(func, tasks, chunksize=1)
 
 
+# Pools kept running by warm_watched_pools(), by (workers, start_method, library).
+_WARM: dict[tuple[int, str, str], WatchedPool] = {}
+
+
+@contextlib.contextmanager
+def warm_watched_pools(
+    worker_counts: Iterable[int], start_method: str = "spawn", library: str = "multiprocess"
+) -> Iterator[dict]:
+    """Start one watched pool per worker count now; calls inside the block reuse them.
+
+    The same as :func:`kernels.core.pools.warm_pools`, for :func:`watched_pool`: returns
+    the seconds each pool took to start, by worker count.
+
+    Examples
+    --------
+    >>> with warm_watched_pools([2]):
+    ...     with watched_pool(2) as first:
+    ...         pass
+    ...     with watched_pool(2) as second:
+    ...         first is second
+    True
+    """
+    import time
+
+    startup = {}
+    with contextlib.ExitStack() as stack:
+        for workers in dict.fromkeys(worker_counts):
+            start = time.perf_counter()
+            pool = stack.enter_context(watched_pool(workers, start_method, library))
+            pool.map(abs, range(4 * workers))  # every worker up
+            startup[workers] = time.perf_counter() - start
+            key = (workers, start_method, library)
+            _WARM[key] = pool
+            stack.callback(_WARM.pop, key, None)
+        yield startup
+
+
 @contextlib.contextmanager
 def watched_pool(
     workers: int,
@@ -83,6 +120,9 @@ def watched_pool(
     WorkerDiedError
         A worker died while results were awaited: the message names its exit status.
 
+    Inside :func:`warm_watched_pools`, a running pool of the same size, start method
+    and library (without an initializer) is lent instead, and stays running.
+
     Examples
     --------
     >>> with watched_pool(2) as pool:
@@ -91,6 +131,14 @@ def watched_pool(
     """
     if library not in LIBRARIES:
         raise ValueError(f"library must be one of {', '.join(LIBRARIES)}; got {library!r}")
+    warm = _WARM.get((workers, start_method, library)) if initializer is None else None
+    if warm is not None:
+        try:
+            yield warm
+        except BaseException:
+            _WARM.pop((workers, start_method, library), None)  # it may be broken now
+            raise
+        return
     module = importlib.import_module(library)
     context = RecordingContext(module.get_context(start_method))
     pool_module = importlib.import_module(f"{library}.pool")

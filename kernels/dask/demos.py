@@ -173,17 +173,13 @@ def measure_scaling(problem: str, workers: Iterable[int], repeat: int, **params)
         and ``startup_s``.
     """
     from ..core import bench
+    from .cluster import warm_clusters
 
     workers = list(workers)
     frames = [bench.measure(problem, ["dask"], workers=workers, repeat=repeat, **params)]
-    startup = {}
-    for count in workers:
-        start = time.perf_counter()
-        with local_cluster(count) as cluster:
-            startup[count] = time.perf_counter() - start
-            frames.append(bench.measure(problem, ["dask-distributed"], workers=[count],
-                                        repeat=repeat, address=cluster.scheduler_address,
-                                        **params))  # fmt: skip
+    with warm_clusters(workers) as startup:
+        frames.append(bench.measure(problem, ["dask-distributed"], workers=workers,
+                                    repeat=repeat, **params))  # fmt: skip
     df = bench.add_speedups(pd.concat(frames, ignore_index=True))
     df["startup_s"] = [startup[w] if b == "dask-distributed" else 0.0
                        for b, w in zip(df["backend"], df["workers"], strict=True)]  # fmt: skip

@@ -6,16 +6,23 @@ import ipywidgets as w
 import matplotlib.pyplot as plt
 from IPython.display import display
 
-from ..core import api, sizes
+from ..core import api, pools, sizes
 from ..core.bench import measure
 from .plot import speedup
+
+# Preselected: one backend per kind (threads, processes, compiled), few enough that the
+# plot stays readable and a run takes well under a minute on two cores.
+DEFAULT_BACKENDS = ("threads", "multiprocessing", "cython-parallel")
 
 
 class Explorer:
     """Pick a problem, backends, worker counts and a size; Run measures and redraws.
 
     The controls are in :attr:`widget`; :meth:`run` is what the Run button calls, and
-    :attr:`result` holds the last table measured.
+    :attr:`result` holds the last table measured. The sizes start at the problem's
+    "live" preset (where two workers pay), and process pools are started before the
+    clock runs and reused (:func:`kernels.core.pools.warm_pools`), so the plot shows the
+    work, not the start-up.
     """
 
     def __init__(self, problem: str = "mandelbrot", backends=None, max_workers=None):
@@ -47,12 +54,11 @@ class Explorer:
     def _fill_backends(self, chosen=None) -> None:
         names = api.backends(self.problem.value)
         self.backends.options = names
-        parallel = [n for n in names if n not in {"python"}]
-        self.backends.value = tuple(n for n in (chosen or parallel) if n in names)
+        self.backends.value = tuple(n for n in (chosen or DEFAULT_BACKENDS) if n in names)
 
     def params(self) -> dict[str, int]:
         """The problem parameters the size slider selects (main size times the factor)."""
-        params = sizes.params(self.problem.value)
+        params = sizes.scaling_params(self.problem.value, "live")
         main = next(iter(params))  # width, samples or n
         params[main] = max(1, round(params[main] * self.scale.value))
         return params
@@ -65,12 +71,13 @@ class Explorer:
         def advance(done: int, total: int, label: str) -> None:
             self.bar.max, self.bar.value, self.bar.description = total, done, label
 
+        workers = list(range(1, self.max_workers.value + 1))
         try:
-            df = measure(
-                self.problem.value, list(self.backends.value),
-                workers=list(range(1, self.max_workers.value + 1)), repeat=self.repeat.value,
-                progress=advance, **self.params(),
-            )  # fmt: skip
+            with pools.warm_pools(workers if "multiprocessing" in self.backends.value else []):
+                df = measure(
+                    self.problem.value, list(self.backends.value), workers=workers,
+                    repeat=self.repeat.value, progress=advance, **self.params(),
+                )  # fmt: skip
             self.result = df
             self.output.clear_output(wait=True)
             with self.output:

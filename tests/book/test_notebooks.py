@@ -142,3 +142,14 @@ def test_a_notebook_that_leaves_a_process_running_fails(tmp_path):
                 process.kill()
     assert done.returncode != 0, done.stdout[-2000:]
     assert "leaks.ipynb left processes running" in done.stdout, done.stdout[-2000:]
+
+
+def test_learners_are_not_told_to_shrink_the_sizes():
+    # Chapters run in about a minute at their default sizes; KERNELS_QUICK is for CI,
+    # and at its sizes the live plots teach the opposite lesson.
+    pages = [*(ROOT / "book").glob("*.md"), ROOT / "README.md"]
+    texts = [p.read_text() for p in pages] + [
+        c.source for p in NOTEBOOKS for c in nbformat.read(p, as_version=4).cells
+    ]
+    for text in texts:
+        assert "%env KERNELS_QUICK" not in text and "set `KERNELS_QUICK=1` for" not in text

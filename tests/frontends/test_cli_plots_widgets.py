@@ -103,18 +103,33 @@ def test_explorer_runs_and_redraws():
     ui.repeat.value = 1
     df = ui.run()
     assert df is ui.result and set(df["backend"]) == {"numpy", "threads"}
-    assert df["params"].iloc[0]["n"] == sizes.params("heat")["n"] // 8
+    assert df["params"].iloc[0]["n"] == sizes.scaling_params("heat", "live")["n"] // 8
     assert ui.bar.value == ui.bar.max == 3
     assert not ui.button.disabled
     ui.problem.value = "mandelbrot"
     assert "multiprocessing" in ui.backends.options
 
 
+def test_explorer_defaults_are_a_few_kinds_of_backend_on_warm_pools():
+    from kernels.frontends.widgets import DEFAULT_BACKENDS
+
+    ui = explorer("mandelbrot", max_workers=2)
+    assert ui.backends.value == DEFAULT_BACKENDS  # threads, processes, compiled: readable
+    ui.backends.value = ("multiprocessing",)
+    ui.scale.value, ui.repeat.value = 0.125, 1
+    df = ui.run()
+    assert df["checksum"].nunique() == 1 and list(df["workers"]) == [1, 2]
+    # the pools were warm for the timed calls and are gone now (autouse leftover check)
+
+
 def test_cli_chapters_times_each_notebook_and_reports_a_failing_one(tmp_path):
     import nbformat
 
-    for name, source in [("01_sleeps.ipynb", "import time\ntime.sleep(0.5)"),
-                         ("02_other.ipynb", "x = 1"), ("notes.ipynb", "raise SystemExit")]:
+    for name, source in [
+        ("01_sleeps.ipynb", "import time\ntime.sleep(0.5)"),
+        ("02_other.ipynb", "x = 1"),
+        ("notes.ipynb", "raise SystemExit"),
+    ]:
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
         nbformat.write(nb, tmp_path / name)  # fmt: skip
     out = run_cli("chapters", "--source", str(tmp_path), "--json", str(tmp_path / "t.json"))

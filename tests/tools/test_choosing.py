@@ -168,3 +168,17 @@ def test_own_backend_checker(own_backends):
     assert_checker_contract(checks.check_own_backend, rows_on_threads,
                             [first_rows_only, serial, unregistered, returns_the_reference,
                              python_threads])  # fmt: skip
+
+
+def test_head_to_head_times_process_tools_on_warm_workers():
+    from kernels.core import pools, watched_pool
+    from kernels.dask import cluster
+
+    params = {"width": 60, "height": 40, "max_iter": 80}
+    chosen = ["numpy", "multiprocessing", "multiprocess", "dask-distributed"]
+    race = demos.head_to_head(params, [1, 2], repeat=1, backends=chosen)
+    assert race["checksum"].nunique() == 1
+    started = race.set_index(["backend", "workers"])["startup_s"]
+    assert started[("numpy", 1)] == 0.0
+    assert all(started[(b, w)] > 0 for b in chosen[1:] for w in (1, 2))
+    assert not pools._WARM and not watched_pool._WARM and not cluster._WARM  # all closed
