@@ -124,6 +124,37 @@ def distances(df: pd.DataFrame, ceiling: pd.DataFrame | None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+COMPILED = ("cython", "cython-parallel", "numba", "numba-parallel")
+
+
+def hardware_shares(df: pd.DataFrame, ceiling: pd.DataFrame | None, peak=None) -> pd.DataFrame:
+    """The compiled tools' and C's useful rate against the cores' peak.
+
+    The useful work is exact: the escape counts summed (``checksum``) are the iterations
+    the image needs, :data:`~kernels.core.peak.MANDELBROT_FLOPS` operations each.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per compiled backend (and ``C``) and worker count: ``gflops`` (useful,
+        per second) and ``of_peak`` (of that many cores' peak without FMA).
+    """
+    from ..core.peak import MANDELBROT_FLOPS, core_peak, share_of_peak
+
+    peak = peak or core_peak()
+    iterations = int(df["checksum"].iloc[0])
+    runs = [(r.backend, int(r.workers), float(r.median_s))
+            for r in df[df.backend.isin(COMPILED)].itertuples()]  # fmt: skip
+    if ceiling is not None:
+        runs += [("C", int(r.workers), float(r.seconds)) for r in ceiling.itertuples()]
+    return pd.DataFrame([
+        {"backend": name, "workers": workers,
+         "gflops": iterations * MANDELBROT_FLOPS / seconds / 1e9,
+         "of_peak": share_of_peak(iterations, seconds, workers, peak)}
+        for name, workers, seconds in runs
+    ])  # fmt: skip
+
+
 def plot_head_to_head(df: pd.DataFrame, ceiling: pd.DataFrame | None):
     """Speed against pure Python (log scale) for every backend and worker count, C dashed."""
     python = float(df[(df.backend == "python") & (df.workers == 1)]["median_s"].iloc[0])

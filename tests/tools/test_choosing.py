@@ -182,3 +182,16 @@ def test_head_to_head_times_process_tools_on_warm_workers():
     assert started[("numpy", 1)] == 0.0
     assert all(started[(b, w)] > 0 for b in chosen[1:] for w in (1, 2))
     assert not pools._WARM and not watched_pool._WARM and not cluster._WARM  # all closed
+
+
+def test_hardware_shares_arithmetic():
+    from kernels.core.peak import Peak
+
+    race = pd.DataFrame({"backend": ["numpy", "numba", "numba-parallel"], "workers": [1, 1, 2],
+                         "median_s": [1.0, 0.5, 0.25], "checksum": [1e9] * 3})  # fmt: skip
+    ceiling = pd.DataFrame({"workers": [1, 2], "seconds": [0.5, 0.25]})
+    peak = Peak(ghz=1.0, doubles=4, units=2, fma=True, assumptions="")  # 8 GFLOP/s a core
+    shares = demos.hardware_shares(race, ceiling, peak)
+    assert shares["backend"].tolist() == ["numba", "numba-parallel", "C", "C"]
+    assert shares["gflops"].tolist() == [16.0, 32.0, 16.0, 32.0]
+    assert shares["of_peak"].tolist() == [2.0, 2.0, 2.0, 2.0]
