@@ -96,6 +96,46 @@ def cores_used(func: Callable, *args, wall_seconds: float = 0.3, most_calls: int
     return result, cpu / (time.perf_counter() - start)
 
 
+def _thread_seconds() -> dict[int, float]:
+    try:
+        return {t.id: t.user_time + t.system_time for t in psutil.Process().threads()}
+    except psutil.Error:
+        return {}
+
+
+def busy_threads(func: Callable, *args, wall_seconds: float = 0.4, most_calls: int = 200) -> int:
+    """Threads of this process that each did a fifth or more of the CPU work of the calls.
+
+    ``func(*args)`` is called for at least ``wall_seconds``; the operating system's CPU
+    time per thread, before and after, says which threads worked. Unlike a ratio of CPU
+    to wall time, the count holds when other programs share the cores, but it sees only
+    threads that outlive the calls (the pools of OpenMP and numba do).
+    """
+    before = _thread_seconds()
+    start = time.perf_counter()
+    for _ in range(most_calls):
+        func(*args)
+        if time.perf_counter() - start >= wall_seconds:
+            break
+    grew = [used - before.get(tid, 0.0) for tid, used in _thread_seconds().items()]
+    total = sum(g for g in grew if g > 0)
+    return sum(1 for g in grew if total and g >= 0.2 * total)
+
+
+def most_cores(func: Callable, *args, enough: float, tries: int = 3) -> float:
+    """The most cores :func:`cores_used` saw in up to ``tries`` runs (stops at ``enough``).
+
+    Another program on the machine can only lower the figure of parallel code, so the
+    best of a few tries is the fair one to judge it by.
+    """
+    best = 0.0
+    for _ in range(tries):
+        best = max(best, cores_used(func, *args)[1])
+        if best >= enough:
+            break
+    return best
+
+
 class _Sampler:
     """Call ``sample()`` every 10 ms on a thread of its own while a ``with`` block runs."""
 

@@ -14,8 +14,8 @@ import numpy as np
 from ..core import machine
 from ..core.checking import (
     CheckResult,
+    busy_threads,
     call,
-    cores_used,
     failed,
     fresh_rng,
     needs_function,
@@ -39,8 +39,8 @@ def _not_compiled(func: object) -> CheckResult:
 def _parallel_problem(func: Callable, threads_arg: bool, *args) -> CheckResult | None:
     """A failed check if ``func`` ignores its thread count or runs on one thread only.
 
-    Measured by the operating system (:func:`cores_used`): one thread asked for must keep
-    about one core busy, two threads about two. Needs two usable cores to tell.
+    Measured by the operating system (:func:`busy_threads`): with one thread asked for,
+    one thread must do the work; with two, two. Needs two usable cores to tell.
     """
     from threadpoolctl import threadpool_limits
 
@@ -50,14 +50,13 @@ def _parallel_problem(func: Callable, threads_arg: bool, *args) -> CheckResult |
         call_args = (*args, threads) if threads_arg else args
         # OpenMP's default team: what a loop that ignores num_threads would get
         with threadpool_limits(limits=machine.usable_cores(), user_api="openmp"):
-            _, cores = cores_used(func, *call_args)
-        if threads == 1 and cores > 1.4:
-            return failed(f"asked for 1 thread, it kept {cores:.1f} cores busy",
+            busy = busy_threads(func, *call_args)
+        if threads == 1 and busy > 1:
+            return failed(f"asked for 1 thread, {busy} threads did the work",
                            "pass num_threads on to prange: the caller decides how many "
                            "threads run.")  # fmt: skip
-        if threads == 2 and cores < 1.3:
-            return failed(f"asked for 2 threads, it kept only {cores:.1f} core busy: the "
-                           "loop ran on one thread",
+        if threads == 2 and busy < 2:
+            return failed("asked for 2 threads, one thread did all the work",
                            "a prange loop (from cython.parallel) with nogil=True is what "
                            "spreads the iterations over threads.")  # fmt: skip
     return None
@@ -123,7 +122,7 @@ def check_count_hits(func: Callable) -> CheckResult:
                                    "threads are losing each other's updates: which "
                                    "variables does Cython make private to a thread, "
                                    "and which stay shared?")  # fmt: skip
-    big = rng.random(3_000_000), rng.random(3_000_000)
+    big = rng.random(6_000_000), rng.random(6_000_000)
     problem = _parallel_problem(func, True, *big)
     if problem is not None:
         return problem
