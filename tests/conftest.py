@@ -135,18 +135,31 @@ def live_children() -> list[psutil.Process]:
     return children
 
 
-@pytest.fixture(autouse=True)
-def no_leftover_children():
-    """Fail a test that leaves a child process running after it returns."""
-    before = {p.pid for p in live_children()}
-    yield
-    deadline = time.monotonic() + 2.0  # processes that are exiting get a moment
+def leftover_children(before: set[int], grace: float) -> list[tuple[int, str]]:
+    """``(pid, command)`` of children not in ``before`` still running after ``grace`` s.
+
+    Processes that are exiting get the grace period to finish.
+    """
+    deadline = time.monotonic() + grace
     while True:
         left = [p for p in live_children() if p.pid not in before]
         if not left or time.monotonic() > deadline:
             break
         time.sleep(0.05)
-    assert not left, f"child processes left running: {[(p.pid, p.cmdline()) for p in left]}"
+    described = []
+    for process in left:
+        with contextlib.suppress(psutil.Error):
+            described.append((process.pid, " ".join(process.cmdline())[:200]))
+    return described
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_children():
+    """Fail a test that leaves a child process running after it returns."""
+    before = {p.pid for p in live_children()}
+    yield
+    left = leftover_children(before, grace=2.0)
+    assert not left, f"child processes left running: {left}"
 
 
 # The same check for each notebook that nbval runs: cells are not fixtures' users, so
@@ -171,16 +184,7 @@ def pytest_runtest_teardown(item, nextitem):
     result = yield
     if _notebook_cell(item) and (nextitem is None or nextitem.path != item.path):
         before = _BEFORE_NOTEBOOK.pop(item.path, set())
-        deadline = time.monotonic() + 10.0  # the kernel and its children are exiting
-        while True:
-            left = [p for p in live_children() if p.pid not in before]
-            if not left or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
+        left = leftover_children(before, grace=10.0)  # the kernel and its children exit
         if left:
-            described = []
-            for process in left:
-                with contextlib.suppress(psutil.Error):
-                    described.append((process.pid, " ".join(process.cmdline())[:200]))
-            raise AssertionError(f"{item.path.name} left processes running: {described}")
+            raise AssertionError(f"{item.path.name} left processes running: {left}")
     return result

@@ -42,14 +42,18 @@ def test_pool_startup_measurement():
 # Right and wrong answers for each checker of the chapter.
 
 
-def good_which(obj):
-    for name, library in (("pickle", pickle), ("dill", dill)):
+def first_that_sends(obj, libraries):
+    for name, library in libraries:
         try:
             library.dumps(obj)
         except Exception:
             continue
         return name
     return "neither"
+
+
+def good_which(obj):
+    return first_that_sends(obj, (("pickle", pickle), ("dill", dill)))
 
 
 class Polynomial:
@@ -77,13 +81,7 @@ def good_sweep(seeds, samples, workers):
 
 
 def which_dill_first(obj):  # the order reversed: dill can send what pickle can
-    for name, library in (("dill", dill), ("pickle", pickle)):
-        try:
-            library.dumps(obj)
-        except Exception:
-            continue
-        return name
-    return "neither"
+    return first_that_sends(obj, (("dill", dill), ("pickle", pickle)))
 
 
 def which_by_type(obj):  # a guess from the type instead of trying
