@@ -20,6 +20,7 @@ import importlib
 import multiprocessing
 import pickle
 import signal
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
@@ -52,8 +53,15 @@ def dead_workers(
 
 
 def worker_died(processes: Iterable[multiprocessing.process.BaseProcess]) -> WorkerDiedError:
-    """The error that says which worker died and the usual reasons why."""
-    exits = ", ".join(describe_exit(p) for p in dead_workers(processes)) or "exit status unknown"
+    """The error that says which worker died and the usual reasons why.
+
+    Workers ended by SIGTERM are the pool's own clean-up after the first death (the
+    executor and :func:`stop_processes` terminate the rest), so the others are named
+    first, and the SIGTERMs only when nothing else is known.
+    """
+    dead = dead_workers(processes)
+    cause = [p for p in dead if p.exitcode != -signal.SIGTERM] or dead
+    exits = ", ".join(describe_exit(p) for p in cause) or "exit status unknown"
     return WorkerDiedError(
         f"a worker process died before finishing its task ({exits}). It was killed, "
         "crashed, or could not load its task: with the 'spawn' and 'forkserver' start "
@@ -119,8 +127,6 @@ def warm_pools(worker_counts: Iterable[int], start_method: str = "spawn") -> Ite
     ...         lent is pool and run_tasks(pool, abs, [-3])
     [3]
     """
-    import time
-
     startup = {}
     with contextlib.ExitStack() as stack:
         for workers in dict.fromkeys(worker_counts):
@@ -183,6 +189,11 @@ def process_pool(
         clean = True
     except BrokenProcessPool as exc:
         stop_processes(context.processes)
+        # The executor's own thread may be reaping a dead worker at this moment; until it
+        # has stored the exit status, the worker's exitcode reads None. Give it a moment.
+        deadline = time.monotonic() + 2.0
+        while any(p.exitcode is None for p in context.processes) and time.monotonic() < deadline:
+            time.sleep(0.01)
         raise worker_died(context.processes) from exc
     finally:
         if not clean:
