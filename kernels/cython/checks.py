@@ -36,7 +36,7 @@ def _not_compiled(func: object) -> CheckResult:
                    COMPILED_HINT)  # fmt: skip
 
 
-def _parallel_problem(func: Callable, threads_arg: bool, *args) -> CheckResult | None:
+def _parallel_problem(func: Callable, *args) -> CheckResult | None:
     """A failed check if ``func`` ignores its thread count or runs on one thread only.
 
     Measured by the operating system (:func:`busy_threads`): with one thread asked for,
@@ -47,10 +47,9 @@ def _parallel_problem(func: Callable, threads_arg: bool, *args) -> CheckResult |
     if machine.usable_cores() < 2:
         return None
     for threads in (1, 2):
-        call_args = (*args, threads) if threads_arg else args
         # OpenMP's default team: what a loop that ignores num_threads would get
         with threadpool_limits(limits=machine.usable_cores(), user_api="openmp"):
-            busy = busy_threads(func, *call_args)
+            busy = busy_threads(func, *args, threads)
         if threads == 1 and busy > 1:
             return failed(f"asked for 1 thread, {busy} threads did the work",
                            "pass num_threads on to prange: the caller decides how many "
@@ -123,7 +122,7 @@ def check_count_hits(func: Callable) -> CheckResult:
                                    "variables does Cython make private to a thread, "
                                    "and which stay shared?")  # fmt: skip
     big = rng.random(6_000_000), rng.random(6_000_000)
-    problem = _parallel_problem(func, True, *big)
+    problem = _parallel_problem(func, *big)
     if problem is not None:
         return problem
     return passed("the same count for 1 to 4 threads, and the threads really worked.")

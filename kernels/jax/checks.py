@@ -94,9 +94,7 @@ def check_jax_escape_grid(func: Callable) -> CheckResult:
     import jax.numpy as jnp
 
     rng = fresh_rng()
-    # an odd height puts c = -2 on the grid, where |z|^2 stays exactly 4
-    sizes = [(5, 3, 1), *((int(rng.integers(6, 50)), 2 * int(rng.integers(1, 15)) + 1,
-                          int(rng.integers(2, 200))) for _ in range(2))]  # fmt: skip
+    sizes = mandelbrot.checker_sizes(rng)
     with jax.enable_x64(True):
         try:
             traced = str(

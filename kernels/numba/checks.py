@@ -115,9 +115,7 @@ def check_escape_ufunc(func: Callable) -> CheckResult:
     if _dispatcher_kind(func) != "ufunc":
         return _not_jitted(func, "@vectorize")
     rng = fresh_rng()
-    # an odd height puts c = -2 on the grid, where |z|^2 stays exactly 4
-    sizes = [(5, 3, 1), *((int(rng.integers(6, 70)), 2 * int(rng.integers(1, 20)) + 1,
-                          int(rng.integers(2, 250))) for _ in range(2))]  # fmt: skip
+    sizes = mandelbrot.checker_sizes(rng)
     for width, height, max_iter in sizes:
         re, im = mandelbrot.coordinates(width, height)
         cr, ci = np.meshgrid(re, im)

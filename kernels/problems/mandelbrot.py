@@ -125,6 +125,22 @@ def reference(width: int, height: int, max_iter: int) -> np.ndarray:
     return rows_in_batches(np.arange(height), width, height, max_iter)
 
 
+def checker_sizes(rng: np.random.Generator, count: int = 2) -> list[tuple[int, int, int]]:
+    """Fresh ``(width, height, max_iter)`` cases for an exercise checker.
+
+    The first is tiny; the others have odd heights, which put ``c = -2`` on the grid
+    (the middle row), where ``|z|^2`` stays exactly 4: an escape test written with ``<``
+    instead of ``<=`` shows there.
+
+    Examples
+    --------
+    >>> [h % 2 for _, h, _ in checker_sizes(np.random.default_rng(0))]
+    [1, 1, 1]
+    """
+    return [(5, 3, 1), *((int(rng.integers(6, 70)), 2 * int(rng.integers(1, 20)) + 1,
+                         int(rng.integers(2, 250))) for _ in range(count))]  # fmt: skip
+
+
 def compare(result, expected, params: dict, exact: bool) -> str | None:
     """Escape counts must be identical for every backend (``exact`` is not relaxed)."""
     if not isinstance(result, np.ndarray) or result.dtype != np.int32:
