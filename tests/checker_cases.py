@@ -21,6 +21,20 @@ def assert_checker_contract(check, right, wrongs) -> None:
     assert not check(None).passed
 
 
+def assert_contract_on_many_draws(check, right, wrongs, monkeypatch, draws=60) -> None:
+    """The contract holds for every one of ``draws`` replayed case sets, not only today's.
+
+    For checkers that only compute (no pools): cases are drawn afresh on every call, so a
+    near miss that a rare draw lets through would fail CI only now and then.
+    """
+    for seed in range(draws):
+        monkeypatch.setenv("KERNELS_CHECK_SEED", str(seed))
+        result = check(right)
+        assert result.passed, f"seed {seed}: {result.message}"
+        for number, wrong in enumerate(wrongs):
+            assert not check(wrong).passed, f"seed {seed}: near miss {number} passed"
+
+
 def assert_no_leak(result, secrets) -> None:
     """No text of ``secrets`` (expected values, the answer's formula) is in the message."""
     for secret in secrets:

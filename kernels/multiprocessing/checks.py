@@ -27,15 +27,34 @@ def chunksize_bounds(n_tasks: int, workers: int, task_s: float, message_s: float
     return min(smallest, largest), largest
 
 
-def _chunksize_cases(rng):
-    cases = []
-    for _ in range(14):
+def _chunksize_regime(n_tasks, workers, task_s, message_s):
+    """Which rule sets the answer: ``"messages"``, ``"balance"`` or ``"one"`` (tiny messages)."""
+    amortising = AMORTISE * message_s / task_s
+    largest = max(1, n_tasks // (2 * workers))
+    if amortising <= 1:
+        # Pool's own rule (a quarter of each worker's share) must be wrong here too.
+        return "one" if n_tasks >= 16 * workers else None
+    if math.ceil(amortising) > largest + 1:
+        return "balance"
+    if 3 <= amortising < largest - 1 and amortising % 1 > 1e-6:
+        return "messages"
+    return None
+
+
+def _chunksize_cases(rng, per_regime: int = 5):
+    """Fresh cases, ``per_regime`` of each: messages decide, balance decides, size one."""
+    cases = {"messages": [], "balance": [], "one": []}
+    while any(len(found) < per_regime for found in cases.values()):
         workers = int(rng.choice([1, 2, 3, 4, 8, 16]))
         n_tasks = int(10 ** rng.uniform(0, 6.5))
         task_s = float(10 ** rng.uniform(-7, 0))
         message_s = float(10 ** rng.uniform(-5.5, -3.5))
-        cases.append((n_tasks, workers, task_s, message_s))
-    return cases
+        regime = _chunksize_regime(n_tasks, workers, task_s, message_s)
+        if regime is not None and len(cases[regime]) < per_regime:
+            cases[regime].append((n_tasks, workers, task_s, message_s))
+    drawn = [case for found in cases.values() for case in found]
+    rng.shuffle(drawn)
+    return drawn
 
 
 @needs_function

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 import pytest
-from checker_cases import assert_checker_contract
+from checker_cases import assert_checker_contract, assert_contract_on_many_draws
 
 import kernels
 from kernels.choosing import checks, demos, gallery
@@ -79,19 +79,22 @@ def test_head_to_head_measures_the_chosen_backends():
     assert len({round(c) for c in df["checksum"]}) == 1
 
 
-def test_checkers_of_the_chapter():
+def test_checkers_of_the_chapter(monkeypatch):
     def karp_flatt(speedup, workers):
         return (1 / speedup - 1 / workers) / (1 - 1 / workers)
 
     def karp_flatt_inverted(speedup, workers):
         return (1 / workers - 1 / speedup) / (1 - 1 / workers)
 
-    assert_checker_contract(checks.check_karp_flatt, karp_flatt, [
+    karp_flatt_tried = [
         karp_flatt_inverted,
         lambda s, p: 1 / s - 1 / p,  # the denominator forgotten
         lambda s, p: 1 - s / p,  # one minus the efficiency
         lambda s, p: round((1 / s - 1 / p) / (1 - 1 / p), 2),  # rounded for display
-    ])  # fmt: skip
+    ]
+    assert_checker_contract(checks.check_karp_flatt, karp_flatt, karp_flatt_tried)
+    assert_contract_on_many_draws(checks.check_karp_flatt, karp_flatt, karp_flatt_tried,
+                                  monkeypatch)  # fmt: skip
 
     def break_even(overhead, efficiency):
         if not 0 < efficiency < 1:
@@ -113,9 +116,11 @@ def test_checkers_of_the_chapter():
         assert 0 < efficiency < 1
         return overhead * efficiency / (1 - efficiency)
 
-    assert_checker_contract(checks.check_break_even, break_even,
-                            [break_even_unchecked, break_even_wrong, break_even_inverted,
-                             break_even_assert])  # fmt: skip
+    break_even_tried = [break_even_unchecked, break_even_wrong, break_even_inverted,
+                        break_even_assert]  # fmt: skip
+    assert_checker_contract(checks.check_break_even, break_even, break_even_tried)
+    assert_contract_on_many_draws(checks.check_break_even, break_even, break_even_tried,
+                                  monkeypatch)  # fmt: skip
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import math
 import matplotlib.figure
 import multiprocess
 import pytest
-from checker_cases import assert_checker_contract, case_id
+from checker_cases import assert_checker_contract, assert_contract_on_many_draws, case_id
 
 from kernels.core import subprocesses, tasks
 from kernels.multiprocessing import checks as multiprocessing_checks
@@ -141,6 +141,11 @@ CASES = [
 @pytest.mark.parametrize(("check", "right", "wrongs"), CASES, ids=case_id)
 def test_checkers_pass_right_and_fail_wrong_answers(check, right, wrongs):
     assert_checker_contract(check, right, wrongs)
+
+
+def test_every_draw_of_chunksize_cases_fails_each_near_miss(monkeypatch):
+    check, right, wrongs = CASES[0]
+    assert_contract_on_many_draws(check, right, wrongs, monkeypatch, draws=300)
 
 
 def test_spawn_fix_checker_names_a_function_left_in_main():
