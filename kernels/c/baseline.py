@@ -3,7 +3,7 @@
 :func:`build` compiles ``mandelbrot.c`` (shipped with the package) with the machine's C
 compiler with the extensions' flags; :func:`run` runs it and returns its counts and the
 seconds its loop took, measured inside the program (no process start-up). Its ``lanes``
-kernel is the Cython and numba kernels' algorithm (16 points in lock-step), so it is the
+kernel is the Cython and numba kernels' algorithm (64 points in lock-step), so it is the
 fair ceiling; ``scalar`` is the textbook one-point loop. The chapters set every tool's
 time beside this one.
 """
@@ -100,7 +100,7 @@ def run(width: int, height: int, max_iter: int, threads: int = 1, kernel: str = 
     threads : int
         OpenMP threads (``schedule(dynamic)`` over the rows).
     kernel : {"lanes", "scalar"}
-        16 points in lock-step (the compiled backends' algorithm) or one at a time.
+        64 points in lock-step (the compiled backends' algorithm) or one at a time.
     """
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {', '.join(KERNELS)}, got {kernel!r}")

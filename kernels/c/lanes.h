@@ -1,8 +1,8 @@
-/* The Mandelbrot kernels of the C baseline: one point at a time, and 16 in lock-step.
+/* The Mandelbrot kernels of the C baseline: one point at a time, and 64 in lock-step.
  *
  * escape_count is the textbook loop; escape_counts_lanes iterates LANES neighbouring
- * points together, with a sticky "escaped" flag per lane, as the Cython and numba
- * kernels do, so that the compiler can vectorise the inner loop. Included by
+ * points together, each lane stopping when it escapes, as the Cython and numba kernels
+ * do, so that the compiler can vectorise the inner loop. Included by
  * mandelbrot.c, which times them; shown whole in the book.
  */
 #ifndef KERNELS_LANES_H
@@ -21,22 +21,22 @@ static int escape_count(double cr, double ci, int max_iter) {
     return n;
 }
 
-#define LANES 16
+#define LANES 64
 
+/* A lane is still iterating at step n exactly when its count is n: once it escapes,
+   its count falls behind and never changes again. Lanes past m start at max_iter. */
 static void escape_counts_lanes(const double *cr, double ci, int m, int max_iter, int *out) {
     double zr[LANES], zi[LANES], zr2[LANES], zi2[LANES], c[LANES];
-    int count[LANES], active[LANES];
+    int count[LANES];
     for (int lane = 0; lane < LANES; lane++) {
         zr[lane] = zi[lane] = zr2[lane] = zi2[lane] = 0.0;
-        count[lane] = 0;
-        active[lane] = lane < m;
+        count[lane] = lane < m ? 0 : max_iter;
         c[lane] = lane < m ? cr[lane] : 0.0;
     }
     for (int n = 0; n < max_iter; n++) {
         int any_active = 0;
         for (int lane = 0; lane < LANES; lane++) {
-            int still = active[lane] & (zr2[lane] + zi2[lane] <= 4.0);
-            active[lane] = still;
+            int still = (zr2[lane] + zi2[lane] <= 4.0) & (count[lane] == n);
             count[lane] += still;
             any_active |= still;
             double new_zi = 2.0 * zr[lane] * zi[lane] + ci;

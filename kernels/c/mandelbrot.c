@@ -4,10 +4,10 @@
  * Computes the counts of the kernels' specification (coordinates as numpy.linspace),
  * rows shared among THREADS OpenMP threads with schedule(dynamic), writes them to
  * OUTFILE as raw int32 (row by row) and prints the seconds the loop took.
- * "lanes" (the default) iterates 16 neighbouring points in lock-step, as the Cython and
+ * "lanes" (the default) iterates 64 neighbouring points in lock-step, as the Cython and
  * numba kernels do; "scalar" is the textbook loop, one point at a time.
  * The kernels are in lanes.h. Build (kernels/core/buildflags.py has the flags):
- *   cc -O3 -march=native -ffp-contract=off -fopenmp mandelbrot.c -o mandelbrot
+ *   cc -O3 -march=native -ffp-contract=off -fno-trapping-math -fopenmp mandelbrot.c -o mandelbrot
  */
 #include <stdio.h>
 #include <stdlib.h>

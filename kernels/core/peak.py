@@ -30,6 +30,10 @@ MANDELBROT_FLOPS = 8
 # multiplies and adds, as here, issues four per cycle.
 FP_UNITS = {"GenuineIntel": 2, "AuthenticAMD": 4}
 
+# AMD's CPU family of Zen 5 (0x1A): its server and desktop cores execute a 512-bit
+# vector instruction in one pass; Zen 4 (family 0x19) splits it into two 256-bit halves.
+ZEN5_FAMILY = 26
+
 
 @dataclass(frozen=True)
 class Peak:
@@ -74,9 +78,12 @@ def core_peak(cpuinfo: dict[str, str] | None = None, mhz: float | None = None) -
     >>> intel = {"vendor_id": "GenuineIntel", "flags": "sse2 avx avx2 fma avx512f"}
     >>> core_peak(intel, mhz=2000.0).flops() / 1e9
     32.0
-    >>> amd = {"vendor_id": "AuthenticAMD", "flags": "sse2 avx avx2 fma avx512f"}
-    >>> core_peak(amd, mhz=2000.0).flops() / 1e9
+    >>> zen4 = {"vendor_id": "AuthenticAMD", "cpu family": "25", "flags": "avx2 fma avx512f"}
+    >>> core_peak(zen4, mhz=2000.0).flops() / 1e9
     32.0
+    >>> zen5 = {"vendor_id": "AuthenticAMD", "cpu family": "26", "flags": "avx2 fma avx512f"}
+    >>> core_peak(zen5, mhz=2000.0).flops() / 1e9
+    64.0
     """
     info = _cpuinfo() if cpuinfo is None else cpuinfo
     flags = set(info.get("flags", "").split())
@@ -84,10 +91,13 @@ def core_peak(cpuinfo: dict[str, str] | None = None, mhz: float | None = None) -
     if mhz is None:
         freq = psutil.cpu_freq()
         mhz = (freq.max or freq.current) if freq else float(info.get("cpu mhz", 0) or 0)
+    family = int(info.get("cpu family", "0") or 0)
     if "avx512f" in flags and vendor != "AuthenticAMD":
         doubles, isa = 8, "AVX-512 (512-bit vectors)"
+    elif "avx512f" in flags and family >= ZEN5_FAMILY:
+        doubles, isa = 8, "AVX-512 on Zen 5's 512-bit datapaths (laptop Zen 5 has 256)"
     elif "avx512f" in flags:
-        doubles, isa = 4, "AVX-512 on AMD's 256-bit datapaths (4 doubles per cycle per unit)"
+        doubles, isa = 4, "AVX-512 on Zen 4's 256-bit datapaths (4 doubles per cycle per unit)"
     elif "avx" in flags:
         doubles, isa = 4, "AVX/AVX2 (256-bit vectors)"
     else:

@@ -35,7 +35,7 @@ def escape_count(cr: float, ci: float, max_iter: int) -> int:
     return n
 
 
-LANES = 16  # points iterated in lock-step by escape_counts_lanes
+LANES = 64  # points iterated in lock-step by escape_counts_lanes
 
 
 @njit(cache=True, nogil=True)
@@ -43,38 +43,38 @@ def escape_counts_lanes(re: np.ndarray, ci: float, max_iter: int, out: np.ndarra
     """Escape counts of one row, :data:`LANES` neighbouring points at a time.
 
     One point's loop is a chain of dependent multiplications: the CPU waits for each
-    result before starting the next. Sixteen independent points in lock-step keep its
-    vector units busy. A point that has escaped stops changing (``active`` is sticky),
-    so every count is exactly :func:`escape_count`'s.
+    result before starting the next. Many independent points in lock-step keep its
+    vector units busy. A point is still iterating at step ``n`` exactly when its count
+    is ``n``: once it escapes its count falls behind and never changes again, so every
+    count is exactly :func:`escape_count`'s. Lanes past the row's end start at
+    ``max_iter`` and never iterate.
+
+    The lanes' state is five rows of one array, not five arrays: LLVM then knows they
+    do not overlap and vectorises the lane loop (with five separate arrays this loop
+    ran about 3x slower).
     """
-    zr = np.empty(LANES)
-    zi = np.empty(LANES)
-    zr2 = np.empty(LANES)
-    zi2 = np.empty(LANES)
-    c = np.empty(LANES)
-    count = np.empty(LANES, dtype=np.int64)
-    active = np.empty(LANES, dtype=np.int64)
+    z = np.empty((5, LANES))  # rows: zr, zi, zr*zr, zi*zi, c
+    count = np.empty(LANES, dtype=np.int32)
     for j0 in range(0, re.size, LANES):
         m = min(LANES, re.size - j0)
         for lane in range(LANES):
-            zr[lane] = zi[lane] = zr2[lane] = zi2[lane] = 0.0
-            count[lane] = 0
-            active[lane] = 1 if lane < m else 0
-            c[lane] = re[j0 + lane] if lane < m else 0.0
-        for _ in range(max_iter):
-            any_active = 0
+            z[0, lane] = z[1, lane] = z[2, lane] = z[3, lane] = 0.0
+            z[4, lane] = re[j0 + lane] if lane < m else 0.0
+            count[lane] = 0 if lane < m else max_iter
+        for n in range(max_iter):
+            any_active = False
             for lane in range(LANES):
-                still = active[lane] & (zr2[lane] + zi2[lane] <= 4.0)
-                active[lane] = still
+                zr, zi, zr2, zi2 = z[0, lane], z[1, lane], z[2, lane], z[3, lane]
+                still = (zr2 + zi2 <= 4.0) & (count[lane] == n)
                 count[lane] += still
                 any_active |= still
-                new_zi = 2.0 * zr[lane] * zi[lane] + ci
-                new_zr = zr2[lane] - zi2[lane] + c[lane]
-                zi[lane] = new_zi if still else zi[lane]
-                zr[lane] = new_zr if still else zr[lane]
-                zr2[lane] = zr[lane] * zr[lane]
-                zi2[lane] = zi[lane] * zi[lane]
-            if any_active == 0:
+                new_zi = 2.0 * zr * zi + ci
+                new_zr = zr2 - zi2 + z[4, lane]
+                zi = new_zi if still else zi
+                zr = new_zr if still else zr
+                z[0, lane], z[1, lane] = zr, zi
+                z[2, lane], z[3, lane] = zr * zr, zi * zi
+            if not any_active:
                 break
         for lane in range(m):
             out[j0 + lane] = count[lane]

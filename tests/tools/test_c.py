@@ -13,7 +13,7 @@ from kernels.problems import mandelbrot
 @pytest.mark.parametrize("kernel", ["lanes", "scalar"])
 @pytest.mark.parametrize("threads", [1, 2])
 def test_c_baseline_counts_equal_the_reference(kernel, threads):
-    params = {"width": 53, "height": 29, "max_iter": 70}
+    params = {"width": 153, "height": 29, "max_iter": 70}  # 2 full blocks of 64 lanes + 25
     run = c_baseline.run(**params, threads=threads, kernel=kernel)
     np.testing.assert_array_equal(run.counts, mandelbrot.reference(**params))
     assert run.seconds >= 0 and run.threads == threads and run.kernel == kernel

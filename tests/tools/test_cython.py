@@ -51,15 +51,17 @@ def test_every_schedule_gives_the_reference_counts(backend, schedules):
 
 @settings(max_examples=25, deadline=None)
 @given(
-    width=st.integers(1, 40), height=st.integers(1, 6), max_iter=st.integers(1, 120),
+    width=st.integers(1, 150), height=st.integers(1, 6), max_iter=st.integers(1, 120),
     workers=st.integers(1, 4),
 )  # fmt: skip
 def test_lanes_exact_at_any_width(width, height, max_iter, workers):
-    # 16 points in lock-step: widths that are not multiples of 16 leave idle lanes.
+    # 64 points in lock-step: widths that are not multiples of 64 leave idle lanes, and
+    # rows of more than 64 points have several blocks of lanes.
     expected = mandelbrot.reference(width, height, max_iter)
-    for backend in ("cython-parallel", "numba-parallel"):
+    for backend, threads in [("cython", 1), ("cython-parallel", workers), ("numba", 1),
+                             ("numba-parallel", workers)]:  # fmt: skip
         result = kernels.run(
-            "mandelbrot", backend, workers=workers, width=width, height=height, max_iter=max_iter
+            "mandelbrot", backend, workers=threads, width=width, height=height, max_iter=max_iter
         )
         np.testing.assert_array_equal(result, expected, err_msg=backend)
 

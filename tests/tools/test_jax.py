@@ -14,6 +14,7 @@ from kernels.core.errors import WorkerDiedError
 from kernels.jax import checks
 from kernels.jax import compute as jax_kernels
 from kernels.jax import devices as jax_devices
+from kernels.jax import pinned as jax_pinned
 
 
 def test_interleaved_order_deals_rows_round_robin_with_padding():
@@ -182,3 +183,23 @@ def test_jax_checkers():
     assert_checker_contract(checks.check_jax_escape_grid, grid,
                             [rows_only, lambda *a: 0, python_loops, strict])  # fmt: skip
     assert np.isfinite(float(pi_estimate(jax.random.key(1), 1000)))
+
+
+def test_pinned_devices_each_get_one_core():
+    df = jax_pinned.measure_pinned("mandelbrot", [1, 2], repeat=1, width=64, height=40,
+                                   max_iter=50)  # fmt: skip
+    assert df["workers"].tolist() == [1, 2] and df["pinned"].all()
+    assert df["checksum"].nunique() == 1
+    assert df["checksum"].iloc[0] == kernels.reference("mandelbrot", width=64, height=40,
+                                                       max_iter=50).sum()  # fmt: skip
+    assert df["self_speedup"].iloc[0] == 1.0 and (df["median_s"] > 0).all()
+
+
+def test_pinning_names_the_cores_allowed():
+    with pytest.raises(ValueError, match=r"devices must be between 1 and \d+ \(the usable "):
+        jax_pinned.pin_to_cores(10_000)
+
+
+def test_a_failed_pinned_measurement_is_a_clear_error():
+    with pytest.raises(WorkerDiedError, match="pinned device.*failed with exit code"):
+        jax_pinned.measure_pinned("no-such-problem", [1], repeat=1)

@@ -21,7 +21,7 @@ cdef inline int escape_count(double cr, double ci, int max_iter) noexcept nogil:
 
 
 cdef enum:
-    LANES = 16  # points iterated in lock-step by escape_counts_lanes
+    LANES = 64  # points iterated in lock-step by escape_counts_lanes
 
 
 cdef inline void escape_counts_lanes(const double *cr, double ci, int m, int max_iter,
@@ -29,9 +29,11 @@ cdef inline void escape_counts_lanes(const double *cr, double ci, int m, int max
     """Escape counts of ``m <= LANES`` neighbouring points, iterated together.
 
     One point's loop is a chain of dependent multiplications: the CPU waits for each
-    result before starting the next. Sixteen independent points in lock-step keep its
-    vector units busy. A point that has escaped stops changing (its ``active`` flag is
-    sticky), so every count is exactly the one-point loop's.
+    result before starting the next. Many independent points in lock-step keep its
+    vector units busy. A point is still iterating at step ``n`` exactly when its count
+    is ``n``: once it escapes its count falls behind and it never changes again, so
+    every count is exactly the one-point loop's. Lanes past ``m`` start at ``max_iter``
+    and never iterate.
     """
     cdef double zr[LANES]
     cdef double zi[LANES]
@@ -39,19 +41,16 @@ cdef inline void escape_counts_lanes(const double *cr, double ci, int m, int max
     cdef double zi2[LANES]
     cdef double c[LANES]
     cdef int count[LANES]
-    cdef int active[LANES]
     cdef double new_zr, new_zi
     cdef int n, lane, still, any_active
     for lane in range(LANES):
         zr[lane] = zi[lane] = zr2[lane] = zi2[lane] = 0.0
-        count[lane] = 0
-        active[lane] = lane < m
+        count[lane] = 0 if lane < m else max_iter
         c[lane] = cr[lane] if lane < m else 0.0
     for n in range(max_iter):
         any_active = 0
         for lane in range(LANES):
-            still = active[lane] & (zr2[lane] + zi2[lane] <= 4.0)
-            active[lane] = still
+            still = (zr2[lane] + zi2[lane] <= 4.0) & (count[lane] == n)
             count[lane] += still
             any_active |= still
             new_zi = 2.0 * zr[lane] * zi[lane] + ci
