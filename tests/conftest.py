@@ -17,6 +17,7 @@ import multiprocess.resource_tracker
 import psutil
 import pytest
 import yaml
+from joblib.externals.loky.backend import resource_tracker as loky_resource_tracker
 
 import kernels
 
@@ -112,10 +113,11 @@ def helper_pids() -> set[int]:
 
     The resource tracker (which unlinks leaked shared memory and semaphores if we crash)
     lives as long as the interpreter by design; it is not a worker of any call.
-    ``multiprocess`` has its own.
+    ``multiprocess`` has its own, and so has joblib's loky.
     """
     pids = set()
-    for module in (multiprocessing.resource_tracker, multiprocess.resource_tracker):
+    for module in (multiprocessing.resource_tracker, multiprocess.resource_tracker,
+                   loky_resource_tracker):  # fmt: skip
         pid = getattr(getattr(module, "_resource_tracker", None), "_pid", None)
         if pid:
             pids.add(pid)

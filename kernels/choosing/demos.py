@@ -28,16 +28,17 @@ from ..core.figures import footnote
 def warm_workers(backends: Iterable[str], workers: Iterable[int]):
     """Pools and clusters for ``backends`` started now, for every worker count.
 
-    Inside the block, ``multiprocessing``, ``multiprocess`` and ``dask-distributed``
-    reuse them instead of starting workers on every call. Yields ``{backend: {workers:
-    start-up seconds}}`` for the backends that got warm workers.
+    Inside the block, ``multiprocessing``, ``multiprocess``, ``joblib`` and
+    ``dask-distributed`` reuse them instead of starting workers on every call. Yields
+    ``{backend: {workers: start-up seconds}}`` for the backends that got warm workers.
     """
     from ..core.pools import warm_pools
     from ..core.watched_pool import warm_watched_pools
     from ..dask.cluster import warm_clusters
+    from ..joblib.pool import keep_workers
 
     starters = {"multiprocessing": warm_pools, "multiprocess": warm_watched_pools,
-                "dask-distributed": warm_clusters}  # fmt: skip
+                "joblib": keep_workers, "dask-distributed": warm_clusters}  # fmt: skip
     counts = list(workers)
     with contextlib.ExitStack() as stack:
         yield {name: stack.enter_context(start(counts))
@@ -192,6 +193,7 @@ def startup_costs(workers: int = 2, repeat: int = 2) -> pd.DataFrame:
         Columns ``tool``, ``what`` and ``seconds`` (best of ``repeat`` where repeatable).
     """
     from ..dask.cluster import local_cluster
+    from ..joblib.demos import measure_startup as joblib_startup
     from ..multiprocess.demos import measure_pool_startup
 
     rows = []
@@ -205,6 +207,12 @@ def startup_costs(workers: int = 2, repeat: int = 2) -> pd.DataFrame:
     pools = measure_pool_startup(workers, repeat)
     for library, seconds in zip(pools["library"], pools["seconds"], strict=True):
         rows.append((library, f"start a spawn pool of {workers}, one task each, stop", seconds))
+
+    loky = joblib_startup(workers, repeat).set_index("what")["seconds"]
+    rows.append(("joblib", f"first Parallel(n_jobs={workers}) call: start loky's workers, one "
+                 "task each, stop", loky["first call"]))  # fmt: skip
+    rows.append(("joblib", f"the same call with loky's {workers} workers still running",
+                 loky["workers reused"]))  # fmt: skip
 
     def cluster() -> None:
         with local_cluster(workers):

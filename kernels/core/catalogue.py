@@ -134,6 +134,8 @@ BACKENDS: list[Entry] = [
            options=_PROCESS),
     *_tool("multiprocess", "kernels.multiprocess.backend", parallel=True, options=_PROCESS,
            requires=("multiprocess", "dill")),
+    *_tool("joblib", "kernels.joblib.backend", parallel=True, options=_POOL,
+           requires=("joblib",)),
     *_tool("dask", "kernels.dask.backend", parallel=True, options=_DASK, extra="dask",
            requires=("dask",)),
     *_tool("dask-distributed", "kernels.dask.backend", parallel=True, options=_DISTRIBUTED,

@@ -33,6 +33,7 @@ SHOWN: dict[str, tuple[str, ...]] = {
     ),
     "multiprocessing": ("kernels.multiprocessing.backend.mandelbrot_multiprocessing",),
     "multiprocess": ("kernels.multiprocess.backend.mandelbrot_multiprocess",),
+    "joblib": ("kernels.joblib.pool.run_plan", "kernels.joblib.backend.mandelbrot_joblib"),
     "dask": (
         "kernels.dask.graphs.delayed_tasks",
         "kernels.dask.graphs.compute_plan",

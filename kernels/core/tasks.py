@@ -58,6 +58,12 @@ def longest_collatz(lo: int, hi: int) -> tuple[int, int]:
     return steps, -minus_n
 
 
+def block_mean(x: np.ndarray, lo: int, hi: int) -> float:
+    """Mean of ``x[lo:hi]``; notes (for a checker) whether ``x`` arrived memory-mapped."""
+    tracing.record("block_mean", lo=int(lo), hi=int(hi), memmap=isinstance(x, np.memmap))
+    return float(x[lo:hi].mean())
+
+
 def array_sum(array: np.ndarray) -> float:
     """Sum of an array that was pickled and sent to the worker."""
     return float(array.sum())

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..core.plans import Plan
 from ..problems import heat, mandelbrot
+from ..problems.heat import advance
 
 # The deepest halo heat_array chooses by itself: each exchange costs a round of tasks and
 # transfers (about 15 ms on a two-worker LocalCluster here, measured), each halo row is
@@ -64,20 +65,6 @@ def mandelbrot_array(width: int, height: int, max_iter: int, chunk_rows: int) ->
         dtype=np.int32,
         meta=np.empty((0, 0), dtype=np.int32),
     )
-
-
-def advance(block: np.ndarray, steps: int) -> np.ndarray:
-    """Advance a block (with its halo rows) ``steps`` steps; its first and last rows stay.
-
-    Rows ``steps`` away from either end are exact afterwards; nearer ones are stale
-    unless they are the grid's own fixed boundary rows (which never change).
-    """
-    src = block.copy()
-    dst = block.copy()
-    for _ in range(steps):
-        heat.step_rows(src, dst, 1, block.shape[0] - 1)
-        src, dst = dst, src
-    return src
 
 
 def heat_array(n: int, steps: int, blocks: int, halo_steps: int | None = None) -> da.Array:

@@ -27,7 +27,8 @@ HEAVY = [
     "dask", "distributed", "jax", "numba", "mpi4py", "Cython", "scipy", "aiohttp", "httpx",
     "pandas", "matplotlib",
 ]  # fmt: skip
-TOOLS = {"foundations", "multiprocessing", "multiprocess", "dask", "mpi4py", "cython", "numba",
+TOOLS = {"foundations", "multiprocessing", "multiprocess", "joblib", "dask", "mpi4py", "cython",
+         "numba",
          "jax", "asyncio", "c"}  # fmt: skip
 # core -> problems (and the package's public names) -> tools -> the comparison of tools ->
 # front ends.
@@ -220,7 +221,8 @@ def test_missing_extras_leave_their_backends_out_and_say_what_to_install(blocked
     """, env=blocked_env)  # fmt: skip
     result = json.loads(out)
     assert result["backends"] == ["python", "numpy", "threads", "multiprocessing",
-                                  "multiprocess", "cython", "cython-parallel"]  # fmt: skip
+                                  "multiprocess", "joblib", "cython",
+                                  "cython-parallel"]  # fmt: skip
     assert "pip install 'parallel-python-kernels[dask]'" in result["error"]
     info = python_output("from kernels.frontends.cli import main; main(['info'])", blocked_env)
     for extra, backend in [("dask", "dask-distributed"), ("jax", "jax-sharded"),

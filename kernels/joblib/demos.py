@@ -1,0 +1,105 @@
+"""Chapter 03's joblib measurements: start-up, memory-mapping against copies, batching.
+
+Each runs now, on this machine, and stops loky's workers before returning; where the
+point is not start-up, the workers are started first (:func:`~.backend.keep_workers`)
+and reused by every timed call.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from ..core import tasks
+from ..core.figures import footnote
+from ..core.timing import best_of
+from .pool import keep_workers, stop_workers
+
+
+def measure_startup(workers: int, repeat: int = 3) -> pd.DataFrame:
+    """Seconds for ``Parallel(n_jobs=workers)`` over one tiny task per worker.
+
+    ``"first call"`` starts loky's workers (and stops them after); ``"workers reused"``
+    is the same call while the workers from the call before are still running, which is
+    what loky does between calls in a long-running program.
+    """
+    from joblib import Parallel, delayed
+
+    def call() -> None:
+        Parallel(n_jobs=workers)(delayed(tasks.square)(k) for k in range(workers))
+
+    def cold() -> None:
+        stop_workers()
+        call()
+
+    try:
+        first = best_of(cold, repeat)
+    finally:
+        stop_workers()
+    with keep_workers([workers]):
+        reused = best_of(call, repeat)
+    return pd.DataFrame({"library": "joblib (loky)", "workers": workers,
+                         "what": ["first call", "workers reused"],
+                         "seconds": [first, reused]})  # fmt: skip
+
+
+def measure_memmapping(sizes_mb: Iterable[float], workers: int = 2, repeat: int = 3):
+    """Seconds to send an array of each size to ``2 * workers`` tasks that sum it.
+
+    ``"memory-mapped"`` is joblib's default (arrays over 1 MB are dumped once to a file
+    in ``/dev/shm`` or a temporary folder, and each task gets the file's name);
+    ``"pickled copies"`` is ``max_nbytes=None`` (every task gets its own pickled copy).
+    """
+    from joblib import Parallel, delayed
+
+    rows = []
+    with keep_workers([workers]):
+        for size_mb in sizes_mb:
+            array = np.ones(max(1, int(size_mb * 1e6 / 8)))
+            for method, max_nbytes in (("memory-mapped", "1M"), ("pickled copies", None)):
+
+                def send(max_nbytes=max_nbytes, array=array) -> None:
+                    # A new Parallel per call, as code usually does: a memory map is
+                    # written for the call and deleted when it ends.
+                    parallel = Parallel(n_jobs=workers, max_nbytes=max_nbytes)
+                    totals = parallel(delayed(tasks.array_sum)(array) for _ in range(2 * workers))
+                    assert totals == [float(array.size)] * len(totals)
+
+                send()  # uncounted: the first call resizes loky's pool if it must
+                rows.append({"size_mb": size_mb, "method": method,
+                             "seconds": best_of(send, repeat)})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def plot_memmapping(df: pd.DataFrame):
+    """Seconds against array size, one line per method (log-log)."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for method, group in df.groupby("method", sort=False):
+        ax.loglog(group["size_mb"], group["seconds"], "o-", label=method)
+    ax.set_xlabel("array size (MB)")
+    ax.set_ylabel("seconds (tasks that sum the array)")
+    ax.set_title("joblib: memory-mapped arrays against pickled copies")
+    ax.legend()
+    footnote(fig, "Best of repeats; loky's workers already running.")
+    return fig
+
+
+def measure_batching(workers: int = 2, tasks_count: int = 2000) -> pd.DataFrame:
+    """Seconds per tiny task with ``batch_size=1`` and with joblib's ``"auto"`` batching."""
+    from joblib import Parallel, delayed
+
+    rows = []
+    with keep_workers([workers]):
+        for batch_size in (1, "auto"):
+            parallel = Parallel(n_jobs=workers, batch_size=batch_size)
+            parallel(delayed(tasks.square)(k) for k in range(4 * workers))
+            start = time.perf_counter()
+            parallel(delayed(tasks.square)(k) for k in range(tasks_count))
+            seconds = time.perf_counter() - start
+            rows.append({"batch_size": str(batch_size), "tasks": tasks_count,
+                         "us_per_task": seconds / tasks_count * 1e6})  # fmt: skip
+    return pd.DataFrame(rows)
