@@ -191,3 +191,29 @@ class ChildWatch(_Sampler):
                     self.pids.add(process.pid)
             except psutil.Error:
                 continue
+
+
+class ThreadStarts:
+    """Counts the Python threads started while a ``with`` block runs (``count``).
+
+    ``threading.Thread.start`` is wrapped for the block, so a thread pool's threads are
+    counted however briefly they live; numba's and OpenMP's native threads are not
+    Python threads and are not counted.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._original = threading.Thread.start
+
+    def __enter__(self):
+        original, watch = self._original, self
+
+        def start(thread: threading.Thread) -> None:
+            watch.count += 1
+            original(thread)
+
+        threading.Thread.start = start
+        return self
+
+    def __exit__(self, *exc) -> None:
+        threading.Thread.start = self._original

@@ -1,7 +1,9 @@
-"""Checkers for the numba chapter: make it compile, fix a prange race, write a ufunc."""
+"""Checkers for the numba chapter: make it compile, fix a prange race, write a ufunc, and
+run compiled code on Python threads without the GIL."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -9,6 +11,8 @@ import numpy as np
 from ..core import machine
 from ..core.checking import (
     CheckResult,
+    ChildWatch,
+    ThreadStarts,
     busy_threads,
     call,
     failed,
@@ -139,3 +143,96 @@ def check_escape_ufunc(func: Callable) -> CheckResult:
                            "and n start, when the loop stops, and how z is "
                            "updated.")  # fmt: skip
     return passed("a compiled ufunc whose counts equal the reference.")
+
+
+def _best_speedup(func: Callable, x: np.ndarray, tries: int = 3) -> float:
+    """The best, over ``tries``, of 1-thread time / 2-thread time (each the best of 5).
+
+    Another program on the machine only slows the 2-thread runs, so the best try is the
+    fair one; the per-call cost of starting threads is small beside the work here.
+    """
+    best = 0.0
+    for _ in range(tries):
+        times = {}
+        for workers in (1, 2):
+            runs = []
+            for _ in range(5):
+                start = time.perf_counter()
+                func(x, workers)
+                runs.append(time.perf_counter() - start)
+            times[workers] = min(runs)
+        best = max(best, times[1] / times[2])
+        if best >= 1.25:
+            break
+    return best
+
+
+def _nogil_functions_named(func: Callable) -> list[str]:
+    """Names, in ``func``'s code (nested functions and lambdas too), of ``nogil`` @njit globals."""
+    codes, names = [getattr(func, "__code__", None)], set()
+    while codes:
+        code = codes.pop()
+        if code is None:
+            continue
+        names.update(code.co_names)
+        codes += [c for c in code.co_consts if hasattr(c, "co_names")]
+    found = getattr(func, "__globals__", {})
+    return sorted(name for name in names if _dispatcher_kind(found.get(name)) == "jit"
+                  and found[name].targetoptions.get("nogil"))  # fmt: skip
+
+
+@needs_function
+def check_threads_without_gil(func: Callable) -> CheckResult:
+    """Check ``func(x, workers)``: Python threads summing squares in compiled, GIL-free code.
+
+    The function must call an ``@njit(nogil=True)`` function; the sum must be exact;
+    Python threads must be started (a thread pool, not ``prange`` or processes); and
+    2 threads must be faster than 1, which they cannot be while the compiled function
+    holds the GIL.
+    """
+    if not _nogil_functions_named(func):
+        return failed("no @njit(nogil=True) function is called by your function",
+                       "compile the per-piece sum with @njit(nogil=True), and call it "
+                       "from the threads.")  # fmt: skip
+    rng = fresh_rng()
+    cases = [(rng.integers(-1000, 1000, int(rng.integers(1, 50))), 1)]
+    for w in (2, 3):  # sizes that do not divide evenly: every element must be counted
+        size = int(rng.integers(200_000, 400_000)) // w * w + int(rng.integers(1, w))
+        cases.append((rng.integers(-1000, 1000, size), w))
+    most_threads = 0
+    for x, workers in cases:
+        case = f"sum_of_squares_on_threads(<{x.size} ints>, {workers})"
+        with ChildWatch() as children, ThreadStarts() as threads:
+            try:
+                got = call(func, x, workers)
+            except Exception as exc:
+                return failed(f"{case} raised {type(exc).__name__}: {str(exc).splitlines()[0]}",
+                               "split x into `workers` pieces, sum the squares of each in "
+                               "an @njit function, on a ThreadPoolExecutor.")  # fmt: skip
+        if children.pids:
+            return failed(f"{case} started {len(children.pids)} process(es)",
+                           "this exercise is about threads in one process.")  # fmt: skip
+        if (
+            isinstance(got, bool)
+            or not isinstance(got, (int, np.integer))
+            or got != int(np.dot(x, x))
+        ):
+            return failed(f"{case}: the sum is wrong or not an integer",
+                           "every element once, squared; add the pieces' sums as integers "
+                           "(int64 in the compiled function).")  # fmt: skip
+        most_threads = max(most_threads, threads.count)
+    if most_threads < 2:
+        return failed(f"calls with 2 and 3 workers started at most {most_threads} Python "
+                       "thread(s)",
+                       "hand the pieces to a ThreadPoolExecutor(workers): the point is "
+                       "Python threads running compiled code.")  # fmt: skip
+    if machine.usable_cores() >= 2:
+        big = rng.integers(-1000, 1000, 8_000_000)
+        speedup = _best_speedup(func, big)
+        if speedup < 1.25:
+            return failed(f"2 threads ran {speedup:.2f}x as fast as 1",
+                           "does the compiled function release the GIL while it runs? "
+                           "Threads take turns while it, or any lock around the call, is "
+                           "held.")  # fmt: skip
+    return passed("threads ran your compiled function at the same time, and the sums are "
+                  "exact.")  # fmt: skip

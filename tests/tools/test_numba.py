@@ -6,7 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
+import multiprocess
 import numpy as np
 import pytest
 from checker_cases import assert_checker_contract
@@ -15,6 +18,7 @@ from kernels.core import runtime
 from kernels.numba import backend as numba_jit
 from kernels.numba import checks as numba_checks
 from kernels.numba import compute as numba_kernels
+from kernels.numba import demos as numba_demos
 from kernels.numba.compute import numba
 from kernels.problems import mandelbrot
 
@@ -152,9 +156,78 @@ def escape_squared_radius(cr, ci, max_iter):
     return n
 
 
+@numba.njit(nogil=True)
+def sum_squares(a):
+    total = 0
+    for v in a:
+        total += v * v
+    return total
+
+
+@numba.njit
+def sum_squares_holding_the_gil(a):
+    total = 0
+    for v in a:
+        total += v * v
+    return total
+
+
+def squares_on_threads(x, workers):
+    with ThreadPoolExecutor(workers) as pool:
+        return int(sum(pool.map(sum_squares, np.array_split(x, workers))))
+
+
+def squares_on_threads_with_the_gil(x, workers):  # threads take turns
+    with ThreadPoolExecutor(workers) as pool:
+        return int(sum(pool.map(sum_squares_holding_the_gil, np.array_split(x, workers))))
+
+
+def squares_in_one_call(x, workers):  # serial: no threads
+    return int(sum_squares(x))
+
+
+def squares_on_numpy_threads(x, workers):  # NumPy, not the compiled function
+    with ThreadPoolExecutor(workers) as pool:
+        return int(sum(pool.map(lambda a: int(np.dot(a, a)), np.array_split(x, workers))))
+
+
+def squares_without_the_remainder(x, workers):  # equal pieces: the tail is lost
+    n = x.size // workers * workers
+    with ThreadPoolExecutor(workers) as pool:
+        return int(sum(pool.map(sum_squares, np.split(x[:n], workers))))
+
+
+LOCK = threading.Lock()
+
+
+def squares_under_a_lock(x, workers):  # nogil, but one thread at a time again
+    def piece(a):
+        with LOCK:
+            return sum_squares(a)
+
+    with ThreadPoolExecutor(workers) as pool:
+        return int(sum(pool.map(piece, np.array_split(x, workers))))
+
+
+def squares_on_processes(x, workers):  # processes, not threads
+    with multiprocess.get_context("spawn").Pool(workers) as pool:
+        return int(sum(pool.map(sum_squares, np.array_split(x, workers))))
+
+
 @pytest.mark.parametrize(
     ("checker", "right", "wrongs"),
     [
+        (
+            "check_threads_without_gil",
+            squares_on_threads,
+            [
+                squares_on_threads_with_the_gil,
+                squares_in_one_call,
+                squares_on_numpy_threads,
+                squares_without_the_remainder,
+                squares_on_processes,
+            ],
+        ),
         ("check_histogram", histogram, [histogram_dict, histogram_short, histogram_python]),
         (
             "check_race_free_hits",
@@ -173,6 +246,14 @@ def escape_squared_radius(cr, ci, max_iter):
 )
 def test_numba_checkers(checker, right, wrongs):
     assert_checker_contract(getattr(numba_checks, checker), right, wrongs)
+
+
+def test_nogil_threads_use_both_cores_and_the_gil_one():
+    df = numba_demos.gil_and_threads([1, 2], width=300, height=200, max_iter=100)
+    assert list(df["kernel"]) == ["nogil=True"] * 2 + ["holds the GIL"] * 2
+    assert (df["seconds"] > 0).all()
+    held = df[df["kernel"] == "holds the GIL"]["cores"]
+    assert (held < 1.3).all()  # the GIL lets one thread run at a time, whatever the count
 
 
 def test_race_checker_restores_the_thread_count():

@@ -1,0 +1,71 @@
+"""Chapter 07's measurement of ``nogil=True``: Python threads running compiled code.
+
+The book's :func:`~kernels.numba.compute.mandelbrot_counts` is compiled with
+``nogil=True``; the same Python function compiled without it holds the GIL for the
+whole call. Rows dealt to a
+``ThreadPoolExecutor`` then run at the same time, or one after another.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+
+from ..core.checking import cores_used
+from ..problems import mandelbrot
+
+
+def rows_on_threads(kernel, width: int, height: int, max_iter: int, workers: int):
+    """The image with rows dealt round-robin to ``workers`` threads.
+
+    Thread ``t`` makes one call, ``kernel(re, im[t::workers], max_iter, out[t::workers])``:
+    its rows as strided views, so each thread crosses into compiled code once.
+    """
+    re, im = mandelbrot.coordinates(width, height)
+    out = np.empty((height, width), dtype=np.int32)
+
+    def rows(first: int) -> None:
+        kernel(re, im[first::workers], max_iter, out[first::workers])
+
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(rows, range(workers)))
+    return out
+
+
+def gil_and_threads(workers: list[int], width: int, height: int, max_iter: int):
+    """Seconds and cores used by :func:`rows_on_threads`, kernel with and without the GIL.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``kernel`` (``"nogil=True"`` or ``"holds the GIL"``), ``threads``, ``seconds``
+        (best of the calls in about 0.3 s), ``cores`` (CPU time over wall time).
+    """
+    import numba
+
+    from . import compute
+
+    kernels = {"nogil=True": compute.mandelbrot_counts,
+               "holds the GIL": numba.njit(compute.mandelbrot_counts.py_func)}  # fmt: skip
+    expected = mandelbrot.reference(width, height, max_iter)
+    rows = []
+    for name, kernel in kernels.items():
+        for count in workers:
+            args = (kernel, width, height, max_iter, count)
+            assert (rows_on_threads(*args) == expected).all()  # compiled, and exact
+            start = time.perf_counter()
+            _, cores = cores_used(rows_on_threads, *args)
+            calls_s = time.perf_counter() - start
+            best = min(_timed(rows_on_threads, *args) for _ in range(3))
+            rows.append({"kernel": name, "threads": count, "seconds": best,
+                         "cores": round(cores, 2), "measured_s": calls_s})  # fmt: skip
+    return pd.DataFrame(rows).drop(columns="measured_s")
+
+
+def _timed(func, *args) -> float:
+    start = time.perf_counter()
+    func(*args)
+    return time.perf_counter() - start
