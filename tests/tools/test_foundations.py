@@ -1,10 +1,12 @@
-"""Chapter 01's exercise checkers: right answers pass, a learner's near misses fail."""
+"""Chapter 01's exercise checkers (right answers pass, near misses fail) and its GIL probe."""
 
 from __future__ import annotations
 
 import heapq
 import math
+import platform
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -12,6 +14,7 @@ import pytest
 from checker_cases import assert_checker_contract, assert_contract_on_many_draws, assert_no_leak
 
 from kernels.foundations import checks
+from kernels.foundations import demos as foundations_demos
 
 
 def _times(fn, calls):
@@ -131,3 +134,14 @@ def test_checker_survives_an_answer_that_raises():
     assert not result and "ZeroDivisionError" in repr(result)
     unanswered = checks.check_timer(None)
     assert not unanswered and "expected your function, got NoneType" in repr(unanswered)
+
+
+def test_the_gil_probe_runs_in_this_python_and_skips_what_does_not_run():
+    df = foundations_demos.gil_across_interpreters([sys.executable, "/nonexistent/python3.14t"])
+    assert len(df) == 1 and df["command"].iloc[0] == sys.executable
+    row = df.iloc[0]
+    assert row["python"] == platform.python_version()
+    assert row["gil_enabled"] == getattr(sys, "_is_gil_enabled", lambda: True)()
+    if row["gil_enabled"]:
+        assert row["threads_speedup"] < 1.3  # threads take turns on pure Python code
+    assert foundations_demos.interpreters()[0] == sys.executable
