@@ -38,6 +38,12 @@ def test_chapter_structure(path):
     nb = nbformat.read(path, as_version=4)
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "Learning objectives" in text and "## Summary" in text and "What's next" in text
+    # Carpentries-style scaffolding: key points beside the summary, and quick questions
+    # whose answers stay hidden until clicked.
+    assert "## Key points" in text and "```{admonition} Key points" in text
+    assert "## Check your understanding" in text
+    assert text.count("```{admonition} Answer\n:class: dropdown") >= 3
+    assert text.index("## Key points") < text.index("## Summary")
     exercises = text.count("```{exercise}")
     assert exercises >= 3
     assert text.count("{solution-start}") == exercises == text.count("{solution-end}")
@@ -49,7 +55,7 @@ def test_chapter_structure(path):
         # last one asserts its checker: a wrong solution fails nbval and the book build.
         assert cells and all("solution" in c.metadata.get("tags", []) for c in cells)
         last = cells[-1].source.rstrip().splitlines()
-        assert re.fullmatch(r"assert checks\.check_\w+\(.*\)", last[-1]), last
+        assert re.fullmatch(r"assert (\w+_)?checks\.check_\w+\(.*\)", last[-1]), last
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
