@@ -48,6 +48,7 @@ SHOWN: dict[str, tuple[str, ...]] = {
         "kernels.mpi4py.programs.heat",
     ),
     "numba": (
+        "kernels.numba.demos.rows_on_threads",
         "kernels.numba.compute.escape_counts_lanes",
         "kernels.numba.compute.mandelbrot_counts",
         "kernels.numba.compute.mandelbrot_counts_parallel",
