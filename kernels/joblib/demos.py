@@ -10,12 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from ..core import tasks
-from ..core.figures import footnote
+from ..core.figures import loglog_by
 from ..core.timing import best_of
 from .pool import keep_workers, stop_workers
 
@@ -77,15 +76,10 @@ def measure_memmapping(sizes_mb: Iterable[float], workers: int = 2, repeat: int 
 
 def plot_memmapping(df: pd.DataFrame):
     """Seconds against array size, one line per method (log-log)."""
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    for method, group in df.groupby("method", sort=False):
-        ax.loglog(group["size_mb"], group["seconds"], "o-", label=method)
-    ax.set_xlabel("array size (MB)")
-    ax.set_ylabel("seconds (tasks that sum the array)")
-    ax.set_title("joblib: memory-mapped arrays against pickled copies")
-    ax.legend()
-    footnote(fig, "Best of repeats; loky's workers already running.")
-    return fig
+    return loglog_by(df, "method", "size_mb", "seconds", xlabel="array size (MB)",
+                     ylabel="seconds (tasks that sum the array)",
+                     title="joblib: memory-mapped arrays against pickled copies",
+                     note="Best of repeats; loky's workers already running.")  # fmt: skip
 
 
 def measure_batching(workers: int = 2, tasks_count: int = 2000) -> pd.DataFrame:

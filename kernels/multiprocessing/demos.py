@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..core import shared_memory as shared_arrays
 from ..core import tasks
-from ..core.figures import footnote
+from ..core.figures import footnote, loglog_by
 from ..core.timing import best_of
 from ..core.watched_pool import watched_pool
 from ..problems import mandelbrot
@@ -167,12 +167,8 @@ def measure_transfer(megabytes: Iterable[float], repeat: int = 3) -> pd.DataFram
 
 def plot_transfer(df: pd.DataFrame):
     """Round-trip time against array size for both ways of getting data to a worker."""
-    fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
-    for method, part in df.groupby("method", sort=False):
-        ax.loglog(part["megabytes"], part["seconds"], "o-", label=method)
-    ax.set_xlabel("array size (MiB)")
-    ax.set_ylabel("seconds for one task (best of repeats)")
-    ax.set_title("Sending an array to a worker vs sharing it")
-    ax.legend()
-    footnote(fig, "The worker sums the array; both include the task round trip.")
-    return fig
+    return loglog_by(df, "method", "megabytes", "seconds", xlabel="array size (MiB)",
+                     ylabel="seconds for one task (best of repeats)",
+                     title="Sending an array to a worker vs sharing it",
+                     note="The worker sums the array; both include the task round "
+                          "trip.")  # fmt: skip
