@@ -42,7 +42,9 @@ def gil_and_threads(workers: list[int], width: int, height: int, max_iter: int):
     -------
     pandas.DataFrame
         ``kernel`` (``"nogil=True"`` or ``"holds the GIL"``), ``threads``, ``seconds``
-        (best of the calls in about 0.3 s), ``cores`` (CPU time over wall time).
+        (best of 3 calls), ``cores`` (CPU time over wall time, over about 0.3 s of calls;
+        thread start-up distorts it for short calls) and ``speedup`` (against the same
+        kernel on 1 thread).
     """
     import numba
 
@@ -62,7 +64,10 @@ def gil_and_threads(workers: list[int], width: int, height: int, max_iter: int):
             best = min(_timed(rows_on_threads, *args) for _ in range(3))
             rows.append({"kernel": name, "threads": count, "seconds": best,
                          "cores": round(cores, 2), "measured_s": calls_s})  # fmt: skip
-    return pd.DataFrame(rows).drop(columns="measured_s")
+    df = pd.DataFrame(rows).drop(columns="measured_s")
+    one = df[df["threads"] == 1].set_index("kernel")["seconds"]
+    df["speedup"] = df["kernel"].map(one) / df["seconds"]
+    return df
 
 
 def _timed(func, *args) -> float:
