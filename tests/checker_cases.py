@@ -21,7 +21,7 @@ def assert_checker_contract(check, right, wrongs) -> None:
     assert not check(None).passed
 
 
-def assert_contract_on_many_draws(check, right, wrongs, monkeypatch, draws=60) -> None:
+def assert_contract_on_many_draws(check, right, wrongs, monkeypatch, draws=200) -> None:
     """The contract holds for every one of ``draws`` replayed case sets, not only today's.
 
     For checkers that only compute (no pools): cases are drawn afresh on every call, so a

@@ -171,13 +171,61 @@ def _row_costs(rng: np.random.Generator) -> np.ndarray:
     return np.maximum(1, rng.lognormal(3.0, 1.0, height)).astype(np.int64)
 
 
+def _busiest_share(cost: np.ndarray, parts: list) -> float:
+    """The busiest part's cost over the fair share (the mean, or the largest row)."""
+    fair = max(cost.sum() / len(parts), cost.max())
+    return max(cost[list(part)].sum() for part in parts) / fair
+
+
+def _longest_first(cost: np.ndarray, workers: int) -> list[list[int]]:
+    parts, loads = [[] for _ in range(workers)], [0] * workers
+    for row in sorted(range(cost.size), key=lambda r: -cost[r]):
+        k = loads.index(min(loads))
+        parts[k].append(row)
+        loads[k] += cost[row]
+    return parts
+
+
+# Fixed patterns that fit some shapes of costs and not others; every call has a case
+# that each of them gets wrong (and that placing the big rows first gets right).
+_PATTERNS = {
+    "interleaved": lambda n, w, order: [list(range(k, n, w)) for k in range(w)],
+    "blocks": lambda n, w, order: [list(b) for b in np.array_split(np.arange(n), w)],
+    "sorted, dealt in turn": lambda n, w, order: [list(order[k::w]) for k in range(w)],
+}
+
+
+def _pattern_breaker(rng: np.random.Generator, pattern: str) -> tuple[np.ndarray, int]:
+    """Fresh costs and a worker count on which ``pattern`` is over 5% unfair."""
+    while True:
+        workers = int(rng.integers(2, 7))
+        rows = workers * int(rng.integers(8, 30)) + int(rng.integers(0, workers))
+        shape = int(rng.integers(3))
+        if shape == 0:  # every workers-th row heavy
+            cost = rng.integers(50, 100, rows) + (np.arange(rows) % workers == 0) * int(
+                rng.integers(100, 300)
+            )
+        elif shape == 1:  # the expensive rows together
+            cost = rng.integers(10, 40, rows)
+            start = int(rng.integers(0, rows // 2))
+            cost[start : start + rows // 3] += int(rng.integers(100, 400))
+        else:  # steeply rising costs
+            cost = (np.arange(1, rows + 1) ** float(rng.uniform(1.5, 3))).astype(np.int64) + 1
+        cost = cost.astype(np.int64)
+        order = sorted(range(rows), key=lambda r: cost[r])
+        wrong = _busiest_share(cost, _PATTERNS[pattern](rows, workers, order))
+        if wrong > 1.1 and _busiest_share(cost, _longest_first(cost, workers)) <= 1.04:
+            return cost, workers
+
+
 @needs_function
 def check_balanced_rows(func: Callable[[list, int], list]) -> CheckResult:
     """Check ``func(costs, workers)`` deals rows so that no worker does 5% above its share."""
     rng = fresh_rng()
-    for _ in range(10):
-        cost = _row_costs(rng)
-        workers = int(rng.integers(2, 7))
+    cases = [(_row_costs(rng), int(rng.integers(2, 7))) for _ in range(7)]
+    cases += [_pattern_breaker(rng, pattern) for pattern in _PATTERNS]
+    rng.shuffle(cases)
+    for cost, workers in cases:
         height = cost.size
         case = f"{height} rows on {workers} workers"
         try:
@@ -191,11 +239,9 @@ def check_balanced_rows(func: Callable[[list, int], list]) -> CheckResult:
         if sorted(r for part in parts for r in part) != list(range(height)):
             return failed(f"{case}: not every row appears exactly once",
                            "every row 0..len(costs)-1 must be in exactly one part.")  # fmt: skip
-        busiest = max(cost[part].sum() for part in parts)
-        fair = max(cost.sum() / workers, cost.max())
-        if busiest > 1.05 * fair:
-            return failed(f"{case}: the busiest worker does {busiest / fair:.2f}x its fair "
-                           "share",
+        share = _busiest_share(cost, parts)
+        if share > 1.05:
+            return failed(f"{case}: the busiest worker does {share:.2f}x its fair share",
                            "a fixed pattern of rows fits one shape of costs, not all: look "
                            "at the costs, and place the big rows while there is still room "
                            "to even out.")  # fmt: skip

@@ -108,7 +108,10 @@ FRESH = [checks.check_workers_needed, checks.check_balanced_rows, checks.check_f
 
 @pytest.mark.parametrize("checker", FRESH, ids=lambda c: c.__name__)
 def test_every_draw_of_cases_passes_the_right_answer_and_fails_near_misses(checker, monkeypatch):
-    assert_contract_on_many_draws(checker, RIGHT[checker], TRIED[checker], monkeypatch)
+    # Fewer draws where a draw is slow: images to compute, a brute-force near miss.
+    slow = {checks.check_balanced_rows: 40, checks.check_workers_needed: 60}
+    draws = slow.get(checker, 200)
+    assert_contract_on_many_draws(checker, RIGHT[checker], TRIED[checker], monkeypatch, draws)
 
 
 def test_a_table_of_answers_from_one_attempt_fails_the_next():
