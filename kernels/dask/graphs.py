@@ -21,20 +21,7 @@ import numpy as np
 
 from ..core.plans import Plan
 from ..problems import heat, mandelbrot
-from ..problems.heat import advance
-
-# The deepest halo heat_array chooses by itself: each exchange costs a round of tasks and
-# transfers (about 15 ms on a two-worker LocalCluster here, measured), each halo row is
-# recomputed work.
-MAX_HALO_STEPS = 64
-
-
-def default_halo_steps(block_rows: int) -> int:
-    """Steps between exchanges for blocks of ``block_rows``: an eighth of a block, 1..64.
-
-    Each block then recomputes at most a quarter of its rows (an eighth on each side).
-    """
-    return max(1, min(MAX_HALO_STEPS, block_rows // 8))
+from ..problems.heat import advance, default_halo_steps
 
 
 def delayed_tasks(plan: Plan) -> list:

@@ -12,6 +12,7 @@ On a machine with GPUs the same code uses them: the default devices are the GPUs
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 import tempfile
@@ -33,27 +34,38 @@ def devices(n: int):
     return available[:n] if len(available) >= n else None
 
 
+def run_module(module: str, spec: dict, what: str, out_name: str) -> bytes:
+    """Run ``python -m module SPEC OUT`` in a fresh process; return what it wrote to ``OUT``.
+
+    The module reads the JSON ``spec`` and writes its result to ``OUT``. ``what`` names
+    the work in errors: a :class:`~kernels.errors.WorkerDiedError` with the process's
+    error output when it fails, dies or runs past :data:`WORKER_TIMEOUT`.
+    """
+    with tempfile.TemporaryDirectory(prefix="kernels-jax-") as folder:
+        out = Path(folder, out_name)
+        command = [sys.executable, "-m", module, json.dumps(spec), str(out)]
+        try:
+            done = run_command(command, timeout=WORKER_TIMEOUT)
+        except CommandTimeoutError:
+            raise WorkerDiedError(
+                f"{what} ran longer than {WORKER_TIMEOUT} s and was stopped"
+            ) from None
+        if done.returncode != 0 or not out.exists():
+            raise WorkerDiedError(
+                f"{what} failed with exit code {done.returncode}:\n{done.stderr.strip()[-2000:]}"
+            )
+        return out.read_bytes()
+
+
 def run_in_worker(problem: str, workers: int, params: dict):
     """Run ``jax-sharded`` on ``workers`` CPU devices in a fresh Python process.
 
     Returns the result; raises :class:`~kernels.errors.WorkerDiedError` with the worker's
     error output if it fails or dies.
     """
-    with tempfile.TemporaryDirectory(prefix="kernels-jax-") as folder:
-        out = Path(folder, "result.npy")
-        spec = json.dumps({"problem": problem, "workers": workers, "params": params})
-        try:
-            done = run_command([sys.executable, "-m", "kernels.jax.worker", spec, str(out)],
-                               timeout=WORKER_TIMEOUT)  # fmt: skip
-        except CommandTimeoutError:
-            raise WorkerDiedError(
-                f"the jax-sharded worker process ({workers} CPU devices) ran longer than "
-                f"{WORKER_TIMEOUT} s and was stopped"
-            ) from None
-        if done.returncode != 0 or not out.exists():
-            raise WorkerDiedError(
-                f"the jax-sharded worker process ({workers} CPU devices) failed with exit "
-                f"code {done.returncode}:\n{done.stderr.strip()[-2000:]}"
-            )
-        result = np.load(out)
+    spec = {"problem": problem, "workers": workers, "params": params}
+    data = run_module("kernels.jax.worker", spec,
+                      f"the jax-sharded worker process ({workers} CPU devices)",
+                      "result.npy")  # fmt: skip
+    result = np.load(io.BytesIO(data))
     return float(result) if result.ndim == 0 else result

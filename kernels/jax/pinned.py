@@ -19,16 +19,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
-from ..core.errors import CommandTimeoutError, WorkerDiedError
-from ..core.subprocesses import run_command
-
-TIMEOUT = 1800  # seconds for one device count: far beyond the book's sizes
+from .devices import run_module
 
 
 def pin_to_cores(count: int) -> bool:
@@ -73,22 +69,11 @@ def measure_pinned(problem: str, workers: Iterable[int], repeat: int = 3, **para
 
     rows = []
     for count in dict.fromkeys(workers):
-        with tempfile.TemporaryDirectory(prefix="kernels-jax-pinned-") as folder:
-            out = Path(folder, "rows.json")
-            spec = json.dumps({"problem": problem, "devices": count, "repeat": repeat,
-                               "params": params})  # fmt: skip
-            command = [sys.executable, "-m", "kernels.jax.pinned", spec, str(out)]
-            try:
-                done = run_command(command, timeout=TIMEOUT)
-            except CommandTimeoutError:
-                raise WorkerDiedError(f"measuring jax-sharded on {count} pinned device(s) "
-                                      f"took longer than {TIMEOUT} s") from None  # fmt: skip
-            if done.returncode != 0 or not out.exists():
-                raise WorkerDiedError(
-                    f"measuring jax-sharded on {count} pinned device(s) failed with exit "
-                    f"code {done.returncode}:\n{done.stderr.strip()[-2000:]}"
-                )
-            rows.extend(json.loads(out.read_text()))
+        spec = {"problem": problem, "devices": count, "repeat": repeat, "params": params}
+        data = run_module("kernels.jax.pinned", spec,
+                          f"measuring jax-sharded on {count} pinned device(s)",
+                          "rows.json")  # fmt: skip
+        rows.extend(json.loads(data))
     df = bench.add_speedups(pd.DataFrame(rows))
     return df[[*bench.COLUMNS, "pinned"]]
 
@@ -106,10 +91,7 @@ def main(argv: list[str]) -> int:
     df = bench.measure(spec["problem"], ["jax-sharded"], workers=[count],
                        repeat=spec["repeat"], **spec["params"])  # fmt: skip
     df["pinned"] = pinned
-    records = bench.to_records(df)
-    for record in records:  # numpy scalars and lists of floats, as plain JSON
-        record["seconds"] = [float(s) for s in record["seconds"]]
-    Path(argv[1]).write_text(json.dumps(records, default=_plain))
+    Path(argv[1]).write_text(json.dumps(bench.to_records(df), default=_plain))
     return 0
 
 

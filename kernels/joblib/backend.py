@@ -28,9 +28,6 @@ from ..problems import heat
 from ..problems.plans import mandelbrot_plan, monte_carlo_pi_plan
 from .pool import run_plan, stop_workers, workers_kept
 
-# The deepest halo the heat rounds use: each round costs a dispatch to every worker.
-MAX_HALO_STEPS = 64
-
 
 def mandelbrot_joblib(workers: int, width: int, height: int, max_iter: int, kernel: str):
     """Interleaved row sets (4 per worker) as ``delayed`` tasks on loky's workers."""
@@ -61,7 +58,7 @@ def heat_joblib(workers: int, n: int, steps: int) -> np.ndarray:
     from joblib import Parallel, delayed
 
     blocks = heat.row_blocks(n, workers)
-    halo = max(1, min(MAX_HALO_STEPS, math.ceil(n / workers) // 8))
+    halo = heat.default_halo_steps(math.ceil(n / workers))
     shm = Path("/dev/shm")
     with tempfile.TemporaryDirectory(prefix="kernels-joblib-",
                                      dir=shm if shm.is_dir() else None) as folder:  # fmt: skip

@@ -3,8 +3,8 @@ run compiled code on Python threads without the GIL."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from ..core.checking import (
     needs_function,
     passed,
 )
+from ..core.timing import best_of
 from ..problems import mandelbrot
 
 
@@ -153,14 +154,7 @@ def _best_speedup(func: Callable, x: np.ndarray, tries: int = 3) -> float:
     """
     best = 0.0
     for _ in range(tries):
-        times = {}
-        for workers in (1, 2):
-            runs = []
-            for _ in range(5):
-                start = time.perf_counter()
-                func(x, workers)
-                runs.append(time.perf_counter() - start)
-            times[workers] = min(runs)
+        times = {workers: best_of(partial(func, x, workers), 5) for workers in (1, 2)}
         best = max(best, times[1] / times[2])
         if best >= 1.25:
             break

@@ -8,13 +8,14 @@ whole call. Rows dealt to a
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from ..core.checking import cores_used
+from ..core.timing import best_of
 from ..problems import mandelbrot
 
 
@@ -58,19 +59,11 @@ def gil_and_threads(workers: list[int], width: int, height: int, max_iter: int):
         for count in workers:
             args = (kernel, width, height, max_iter, count)
             assert (rows_on_threads(*args) == expected).all()  # compiled, and exact
-            start = time.perf_counter()
             _, cores = cores_used(rows_on_threads, *args)
-            calls_s = time.perf_counter() - start
-            best = min(_timed(rows_on_threads, *args) for _ in range(3))
+            best = best_of(partial(rows_on_threads, *args), 3)
             rows.append({"kernel": name, "threads": count, "seconds": best,
-                         "cores": round(cores, 2), "measured_s": calls_s})  # fmt: skip
-    df = pd.DataFrame(rows).drop(columns="measured_s")
+                         "cores": round(cores, 2)})  # fmt: skip
+    df = pd.DataFrame(rows)
     one = df[df["threads"] == 1].set_index("kernel")["seconds"]
     df["speedup"] = df["kernel"].map(one) / df["seconds"]
     return df
-
-
-def _timed(func, *args) -> float:
-    start = time.perf_counter()
-    func(*args)
-    return time.perf_counter() - start
