@@ -87,7 +87,7 @@ def attach(
 # run and, after every step, waits at a barrier for the others: a block reads its
 # neighbours' edge rows, so no one may start step k + 1 before all finished step k.
 # Nothing but the block bounds ever crosses between processes, and the parent is not
-# involved in the per-step synchronisation at all. Both process backends (chapters 02
+# involved in the per-step synchronisation at all. Both process backends (chapters 03
 # and 03) run the heat problem this way, each with its own library's pool.
 
 # Set in each worker by attach_fields: the shared fields, the barrier, the update.

@@ -31,6 +31,13 @@ SHOWN: dict[str, tuple[str, ...]] = {
         "kernels.foundations.backend.mandelbrot_python",
         "kernels.foundations.backend.mandelbrot_threads",
     ),
+    "profiling": (
+        "kernels.profiling.program.jacobi_step",
+        "kernels.profiling.program.simulate",
+        "kernels.profiling.program.copy_rows",
+        "kernels.profiling.vectorised.step_one_line",
+        "kernels.profiling.vectorised.step_numexpr",
+    ),
     "multiprocessing": ("kernels.multiprocessing.backend.mandelbrot_multiprocessing",),
     "multiprocess": ("kernels.multiprocess.backend.mandelbrot_multiprocess",),
     "joblib": ("kernels.joblib.pool.run_plan", "kernels.joblib.backend.mandelbrot_joblib"),

@@ -1,4 +1,4 @@
-"""Checker for chapter 03's joblib exercise: block means of a large array, without copies.
+"""Checker for chapter 04's joblib exercise: block means of a large array, without copies.
 
 Cases are drawn afresh on every call; messages never show the expected values. The
 checker traces :func:`kernels.core.tasks.block_mean` in loky's workers: it sees which

@@ -1,4 +1,4 @@
-"""Chapter 03's joblib measurements: start-up, memory-mapping against copies, batching.
+"""Chapter 04's joblib measurements: start-up, memory-mapping against copies, batching.
 
 Each runs now, on this machine, and stops loky's workers before returning; where the
 point is not start-up, the workers are started first (:func:`~.backend.keep_workers`)

@@ -1,4 +1,4 @@
-"""Measurements chapter 03 shows live: what pickle and dill send, and pool start-up.
+"""Measurements chapter 04 shows live: what pickle and dill send, and pool start-up.
 
 Each ``measure_...`` function returns a :class:`pandas.DataFrame`; each ``plot_...``
 draws it with a caption naming the machine.

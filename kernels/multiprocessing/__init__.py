@@ -1,4 +1,4 @@
-"""Chapter 02, ``multiprocessing``: the standard library's worker processes.
+"""Chapter 03, ``multiprocessing``: the standard library's worker processes.
 
 ``backend.py`` (the ``multiprocessing`` backend), ``tasks.py`` (task functions a worker
 imports by name), ``demos.py`` (the chapter's measurements and plots) and ``checks.py``

@@ -1,4 +1,4 @@
-"""Measurements chapter 02 shows live: chunksize, load balance, data transfer.
+"""Measurements chapter 03 shows live: chunksize, load balance, data transfer.
 
 Each ``measure_...`` function returns a :class:`pandas.DataFrame`; each ``plot_...``
 draws it with a caption naming the machine. Pools are started before timing starts (a

@@ -20,17 +20,18 @@ def test_every_toc_page_is_built(site):
 # The figures each chapter draws from live measurements (at least).
 FIGURES = {
     "01_foundations": 6,  # problems, GIL, laws, rows, strong and weak scaling
-    "02_multiprocessing": 6,  # chunksize, balance, transfer, a speedup per problem
-    "03_multiprocess": 3,  # serialisation cost, two speedups
+    "02_profiling": 2,  # the profile as bars, py-spy's flame graph
+    "03_multiprocessing": 6,  # chunksize, balance, transfer, a speedup per problem
+    "04_multiprocess": 3,  # serialisation cost, two speedups
     # chunk sizes, dataframe, schedulers, task overhead, two speedups (+ two task graphs
     # where Graphviz is installed)
-    "04_dask": 6,
-    "05_mpi4py": 3,  # ping-pong, two speedups
-    "06_cython": 3,  # from Python to C speed, two speedups
-    "07_numba": 2,  # two speedups
-    "08_jax": 2,  # two speedups
-    "09_asyncio": 2,  # requests per second, NumPy threads speedup
-    "10_choosing": 2,  # every tool against C, start-up costs
+    "05_dask": 6,
+    "06_mpi4py": 3,  # ping-pong, two speedups
+    "07_cython": 3,  # from Python to C speed, two speedups
+    "08_numba": 2,  # two speedups
+    "09_jax": 2,  # two speedups
+    "10_asyncio": 2,  # requests per second, NumPy threads speedup
+    "11_choosing": 2,  # every tool against C, start-up costs
 }
 
 

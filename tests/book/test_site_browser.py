@@ -148,7 +148,7 @@ def test_search_finds_a_chapter_by_keyword(visit):
     page = visit().open("search.html?q=map_overlap")
     page.wait_for_selector("#search-results li a", timeout=30_000)
     links = page.eval_on_selector_all("#search-results li a", "els => els.map(e => e.href)")
-    assert any("notebooks/04_dask.html" in link for link in links), links
+    assert any("notebooks/05_dask.html" in link for link in links), links
 
 
 def test_every_internal_link_resolves(visit, site):
@@ -184,7 +184,7 @@ def test_binder_button_points_at_the_repository_path(visit):
 
 
 def test_kernel_tabs_switch_between_tools(visit):
-    page = visit().open("notebooks/10_choosing.html")
+    page = visit().open("notebooks/11_choosing.html")
     tabs = page.locator(".kernels-tabs").first
     labels = tabs.locator("label")
     assert labels.count() >= 10

@@ -27,9 +27,8 @@ HEAVY = [
     "dask", "distributed", "jax", "numba", "mpi4py", "Cython", "scipy", "aiohttp", "httpx",
     "pandas", "matplotlib",
 ]  # fmt: skip
-TOOLS = {"foundations", "multiprocessing", "multiprocess", "joblib", "dask", "mpi4py", "cython",
-         "numba",
-         "jax", "asyncio", "c"}  # fmt: skip
+TOOLS = {"foundations", "profiling", "multiprocessing", "multiprocess", "joblib", "dask",
+         "mpi4py", "cython", "numba", "jax", "asyncio", "c"}  # fmt: skip
 # core -> problems (and the package's public names) -> tools -> the comparison of tools ->
 # front ends.
 LAYERS = {"core": 0, "problems": 1, "package": 1, **dict.fromkeys(TOOLS, 2), "choosing": 3,

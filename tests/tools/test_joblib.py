@@ -1,4 +1,4 @@
-"""Chapter 03's joblib part: the backend's worker lifetime, measurements and checker."""
+"""Chapter 04's joblib part: the backend's worker lifetime, measurements and checker."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Chapter 03's helpers: what pickle and dill send, pool start-up, and its checkers."""
+"""Chapter 04's helpers: what pickle and dill send, pool start-up, and its checkers."""
 
 from __future__ import annotations
 

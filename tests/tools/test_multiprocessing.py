@@ -1,4 +1,4 @@
-"""Chapter 02's helpers: task functions, live measurements, scripts, and its checkers."""
+"""Chapter 03's helpers: task functions, live measurements, scripts, and its checkers."""
 
 from __future__ import annotations
 
