@@ -37,11 +37,12 @@ def run_single(problem: str, params: dict):
 def run_sharded(problem: str, workers: int, params: dict):
     """``workers`` devices of this process (it must have them), in float64."""
     import jax
-    from jax.sharding import Mesh
+    from jax.sharding import AxisType
 
     from . import compute as jax_kernels
 
-    mesh = Mesh(np.array(devices(workers)), (jax_kernels.AXIS,))
+    mesh = jax.make_mesh((workers,), (jax_kernels.AXIS,), axis_types=(AxisType.Auto,),
+                         devices=devices(workers))  # fmt: skip
     with jax.enable_x64(True):
         if problem == "mandelbrot":
             re, im = mandelbrot.coordinates(params["width"], params["height"])
