@@ -124,12 +124,26 @@ def helper_pids() -> set[int]:
     return pids
 
 
+def browser_helper(process: psutil.Process) -> bool:
+    """A helper process chromium starts when it first needs it (``--type=utility``, ...).
+
+    The browser fixtures own chromium; its helpers come and go with its own needs (a
+    service started during one page load), and die with the browser the fixture closes.
+    The browser itself is not a helper: a test that leaves one running still fails.
+    """
+    command = process.cmdline()
+    return bool(command) and "chrom" in Path(command[0]).name and any(
+        arg.startswith("--type=") for arg in command)  # fmt: skip
+
+
 def live_children() -> list[psutil.Process]:
     """Child processes of this test process that are still running (zombies excluded)."""
     children = []
     for child in psutil.Process().children(recursive=True):
         try:
             if child.pid in helper_pids() or child.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if browser_helper(child):
                 continue
         except psutil.NoSuchProcess:
             continue

@@ -64,6 +64,11 @@ def block_mean(x: np.ndarray, lo: int, hi: int) -> float:
     return float(x[lo:hi].mean())
 
 
+def block_sum(x: np.ndarray, lo: int, hi: int) -> float:
+    """Sum of ``x[lo:hi]``: one block of a large array that every task shares."""
+    return float(x[lo:hi].sum())
+
+
 def array_sum(array: np.ndarray) -> float:
     """Sum of an array that was pickled and sent to the worker."""
     return float(array.sum())

@@ -72,7 +72,8 @@ def restored_environment() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def local_cluster(workers: int, *, dashboard: bool = False, trim_memory: bool = False):
+def local_cluster(workers: int, *, dashboard: bool = False, trim_memory: bool = False,
+                  log_level: int = logging.ERROR):  # fmt: skip
     """A ``LocalCluster`` of ``workers`` single-threaded worker processes, closed on exit.
 
     Parameters
@@ -88,6 +89,8 @@ def local_cluster(workers: int, *, dashboard: bool = False, trim_memory: bool = 
         Start the workers with distributed's ``MALLOC_TRIM_THRESHOLD_=65536`` (memory
         goes back to the OS sooner, NumPy temporaries cost page faults) instead of
         glibc's default.
+    log_level : int
+        The workers' and scheduler's log messages below this level are silenced.
     """
     from distributed import LocalCluster
 
@@ -101,7 +104,7 @@ def local_cluster(workers: int, *, dashboard: bool = False, trim_memory: bool = 
             host="127.0.0.1",
             dashboard_address="127.0.0.1:0",
             scheduler_kwargs={"dashboard": dashboard},
-            silence_logs=logging.ERROR,
+            silence_logs=log_level,
         ) as cluster,
     ):
         yield cluster

@@ -54,6 +54,8 @@ def test_chapter_structure(path):
         # Every cell of a solution is tagged (so that `make student` can drop it), and the
         # last one asserts its checker: a wrong solution fails nbval and the book build.
         assert cells and all("solution" in c.metadata.get("tags", []) for c in cells)
+        # ...and collapsed in JupyterLab (the site keeps its dropdowns).
+        assert all(c.metadata.get("jupyter", {}).get("source_hidden") for c in cells)
         last = cells[-1].source.rstrip().splitlines()
         assert re.fullmatch(r"assert (\w+_)?checks\.check_\w+\(.*\)", last[-1]), last
 

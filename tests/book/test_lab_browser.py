@@ -1,0 +1,192 @@
+"""Every chapter in a real JupyterLab, run with "Run All" in a headless browser.
+
+Learners read and run the notebooks in JupyterLab, not on the site. This test starts a
+JupyterLab server (with ``jupyterlab-myst``, as the book installs it) on a copy of the
+notebooks, opens each chapter in Debian's ``chromium`` through Playwright, runs every
+cell with JupyterLab's own "Run All Cells" command, and checks what a learner sees: no
+error output, no raw MyST syntax (directives, roles, fences) in the rendered text,
+solutions collapsed, and the chapter's widgets drawn. Every request to another host is
+refused. Screenshots go to ``test-artifacts/lab`` (or ``$KERNELS_ARTIFACTS/lab``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, require_program
+
+ARTIFACTS = Path(os.environ.get("KERNELS_ARTIFACTS", ROOT / "test-artifacts")) / "lab"
+CHAPTERS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+# Text that only shows when MyST was not rendered: directive options, fences, roles.
+# A link shown as its target ("../book/intro") is a role JupyterLab could not resolve.
+RAW_MYST = (":class:", ":label:", "```", "{doc}", "{exercise}", "{solution-start}",
+            "{solution-end}", "{admonition}", "../book/")  # fmt: skip
+# Seconds a chapter may take under Run All at the quick sizes before the test gives up.
+RUN_ALL_LIMIT = 600
+
+pytestmark = pytest.mark.slow
+
+SETTINGS = {
+    # Every cell in the page (not only those on screen), no autosave into the copy, no
+    # news or update checks (the test is offline).
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+}
+TOKEN = secrets.token_hex(16)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str, method: str = "GET"):
+    request = urllib.request.Request(url, method=method,
+                                     headers={"Authorization": f"token {TOKEN}"})  # fmt: skip
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = response.read()
+    return json.loads(body) if body else None
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server on a copy of the notebooks; its URL. Stopped after the module."""
+    home = tmp_path_factory.mktemp("lab")
+    shutil.copytree(ROOT / "notebooks", home / "notebooks")
+    settings = home / "settings"
+    for name, values in SETTINGS.items():
+        (settings / name).parent.mkdir(parents=True, exist_ok=True)
+        (settings / name).write_text(json.dumps(values))
+    port = _free_port()
+    log = (home / "server.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
+         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}",
+         "--ServerApp.allow_root=True", f"--ServerApp.root_dir={home}",
+         "--LabApp.expose_app_in_browser=True", f"--LabApp.user_settings_dir={settings}",
+         f"--LabApp.workspaces_dir={home / 'workspaces'}"],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "JUPYTER_PLATFORM_DIRS": "1"},
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            _get(url + "api/status")
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail(
+                    f"JupyterLab did not start: {(home / 'server.log').read_text()[-2000:]}"
+                )
+            time.sleep(0.5)
+    yield url
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    executable = require_program("chromium", "apt install chromium: Debian's package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable)
+        browser.new_page().close()  # start chromium's helpers inside the fixture
+        yield browser
+        browser.close()
+
+
+def test_jupyterlab_myst_is_installed_and_enabled():
+    listed = subprocess.run([sys.executable, "-m", "jupyter", "labextension", "list"],
+                            capture_output=True, text=True)  # fmt: skip
+    text = listed.stdout + listed.stderr
+    line = next((ln for ln in text.splitlines() if "jupyterlab-myst" in ln), "")
+    assert "enabled" in line and "OK" in line, text  # "X" when JupyterLab refuses it
+
+
+# The state of the open notebook, read from JupyterLab's own models.
+NOTEBOOK_STATE = """() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  const cells = panel.content.widgets;
+  const code = cells.filter(c => c.model.type === 'code');
+  const outputs = code.flatMap(c => c.model.outputs.toJSON());
+  const solutions = cells.filter(c => (c.model.getMetadata('tags') || []).includes('solution'));
+  return {
+    busy: panel.sessionContext.session?.kernel?.status !== 'idle',
+    unrun: code.filter(c => c.model.executionCount === null).length,
+    code: code.length,
+    errors: outputs.filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue),
+    markdown: cells.filter(c => c.model.type === 'markdown').map(c => c.node.innerText),
+    solutions: solutions.length,
+    collapsed: solutions.filter(c => c.inputHidden).length,
+    widgets: document.querySelectorAll('.jp-OutputArea-output .jupyter-widgets').length,
+    widgetErrors: document.body.innerText.includes('Error displaying widget'),
+  };
+}"""
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_runs_and_reads_well_in_jupyterlab(lab, chromium, chapter):
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    outside = []
+
+    def route(r):
+        if r.request.url.startswith((lab, "data:", "blob:")):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    try:
+        page.goto(f"{lab}lab/tree/notebooks/{chapter}?token={TOKEN}")
+        page.wait_for_function("() => window.jupyterapp?.shell?.currentWidget?.sessionContext"
+                               "?.session?.kernel?.status === 'idle'", timeout=120_000)  # fmt: skip
+        before = page.evaluate(NOTEBOOK_STATE)
+        # Rendered as MyST before anything runs: no raw directive, role or fence.
+        raw = [(t[:80], s) for t in before["markdown"] for s in RAW_MYST if s in t]
+        assert not raw, raw
+        assert before["solutions"] >= 3 and before["collapsed"] == before["solutions"]
+
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        deadline = time.monotonic() + RUN_ALL_LIMIT
+        while True:
+            state = page.evaluate(NOTEBOOK_STATE)
+            if state["errors"] or (not state["busy"] and state["unrun"] == 0):
+                break
+            assert time.monotonic() < deadline, f"{state['unrun']} cells still to run"
+            page.wait_for_timeout(1000)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{Path(chapter).stem}.png"))
+        assert not state["errors"], state["errors"]
+        assert state["collapsed"] == state["solutions"]  # running does not expand them
+        source = (ROOT / "notebooks" / chapter).read_text()
+        if "explorer(" in source or "widgets" in source:
+            assert state["widgets"] > 0 and not state["widgetErrors"]
+        assert not outside, outside
+    finally:
+        context.close()
+        for kernel in _get(f"{lab}api/kernels"):
+            _get(f"{lab}api/kernels/{kernel['id']}", method="DELETE")
