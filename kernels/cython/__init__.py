@@ -1,4 +1,4 @@
-"""Chapter 07, Cython: typed loops compiled ahead of time, OpenMP threads with prange.
+"""Chapter 08, Cython: typed loops compiled ahead of time, OpenMP threads with prange.
 
 ``backend.py`` (the ``cython`` and ``cython-parallel`` backends), ``compiled/`` (the
 ``.pyx`` extension modules), ``demos.py`` (memory bandwidth) and ``checks.py``.

@@ -103,9 +103,10 @@ def check_reciprocals_or_none(func: Callable) -> CheckResult:
         if any(g != w for g, w in zip(got, want, strict=True) if w is not None):
             return failed("some reciprocals are wrong", "1 / x for each x.")
         ran = _ran(stream, "reciprocal")
-        if len(ran) < len(xs):
+        distinct = len(set(xs))  # client.map runs equal inputs once (pure tasks)
+        if len(ran) < distinct:
             return failed(f"the workers ran {len(ran)} reciprocal task(s) for "
-                          f"{len(xs)} inputs",
+                          f"{distinct} different inputs",
                           "submit one task per input to the client.")  # fmt: skip
     return passed("every task ran on the cluster, and each failure became None.")
 
@@ -125,6 +126,28 @@ def _stop(pids: set[int]) -> None:
     psutil.wait_procs(processes, timeout=10)
 
 
+@contextlib.contextmanager
+def _closing_what_it_leaves():
+    """Close the clients and clusters created in the block that are still open after it.
+
+    An answer that forgets to close its cluster leaves a scheduler in this process whose
+    nannies restart any worker that is killed: closing the cluster is the only clean stop.
+    """
+    from distributed import Client
+    from distributed.deploy.spec import SpecCluster
+
+    clients, clusters = set(Client._instances), set(SpecCluster._instances)
+    try:
+        yield
+    finally:
+        for client in set(Client._instances) - clients:
+            with contextlib.suppress(Exception):
+                client.close()
+        for cluster in set(SpecCluster._instances) - clusters:
+            with contextlib.suppress(Exception):
+                cluster.close()
+
+
 @needs_function
 def check_squares_on_own_cluster(func: Callable) -> CheckResult:
     """Check ``func(numbers, workers)`` starts worker processes, squares, and stops them."""
@@ -132,18 +155,18 @@ def check_squares_on_own_cluster(func: Callable) -> CheckResult:
     workers = int(rng.integers(2, 4))
     numbers = [int(v) for v in rng.integers(-50, 50, int(rng.integers(5, 15)))]
     before = _descendants()
-    with ChildWatch() as watch:
-        try:
-            got = call(func, numbers, workers)
-        except Exception as exc:
-            _stop(_descendants() - before)
-            return failed(f"calling it raised {type(exc).__name__}: {exc}",
-                          "start a LocalCluster, connect a Client, map, gather.")  # fmt: skip
-    deadline = time.monotonic() + 5
-    while (left := _live(_descendants() - before)) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    with _closing_what_it_leaves():
+        with ChildWatch() as watch:
+            try:
+                got = call(func, numbers, workers)
+            except Exception as exc:
+                return failed(f"calling it raised {type(exc).__name__}: {exc}",
+                              "start a LocalCluster, connect a Client, map, gather.")  # fmt: skip
+        deadline = time.monotonic() + 5
+        while (left := _live(_descendants() - before)) and time.monotonic() < deadline:
+            time.sleep(0.1)
     if left:
-        _stop(left)
+        _stop(_live(_descendants() - before))
         return failed(f"{len(left)} process(es) of the cluster were still running after it "
                       "returned",
                       "close the client and the cluster before returning: `with` blocks "

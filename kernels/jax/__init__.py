@@ -1,4 +1,4 @@
-"""Chapter 09, JAX: XLA-compiled array programs on devices.
+"""Chapter 10, JAX: XLA-compiled array programs on devices.
 
 ``backend.py`` (the ``jax`` and ``jax-sharded`` backends), ``compute.py`` (the jitted
 kernels), ``devices.py`` (device counts and the worker process), ``worker.py`` and

@@ -5,7 +5,7 @@ Each problem has a single-device function and a sharded one written with
 with explicit communication (``lax.ppermute`` for the stencil's halo rows, ``lax.psum``
 for the Monte Carlo total). Everything here runs in float64, which the backends switch on
 with ``jax.config.update("jax_enable_x64", True)`` before calling: JAX's default, float32,
-changes the Mandelbrot counts (chapter 09 shows how much).
+changes the Mandelbrot counts (chapter 10 shows how much).
 
 * Mandelbrot: the whole grid iterates together in a ``lax.while_loop`` that stops when
   every point has escaped. Escaped points keep their values (``jnp.where``), so every

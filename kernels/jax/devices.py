@@ -4,7 +4,7 @@ On a CPU, JAX normally sees one device that uses every core. It can split the CP
 several devices (``jax.config.update("jax_num_cpu_devices", N)``, or the older
 ``XLA_FLAGS=--xla_force_host_platform_device_count=N``), but only before its first
 operation; after that the count is fixed for the life of the process. So ``jax-sharded``
-with ``workers=N`` runs in this process when it already has ``N`` devices (chapter 09
+with ``workers=N`` runs in this process when it already has ``N`` devices (chapter 10
 and ``python -m kernels bench`` ask for them with :func:`request_devices` at the start),
 and otherwise in a worker process started with ``N`` CPU devices (:mod:`kernels.jax.worker`).
 On a machine with GPUs the same code uses them: the default devices are the GPUs.

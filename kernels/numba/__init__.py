@@ -1,4 +1,4 @@
-"""Chapter 08, numba: functions compiled when first called, ``prange`` threads.
+"""Chapter 09, numba: functions compiled when first called, ``prange`` threads.
 
 ``backend.py`` (the ``numba`` and ``numba-parallel`` backends), ``compute.py`` (the
 jitted kernels) and ``checks.py``.

@@ -2,7 +2,7 @@
 
 Each problem has a serial function and a parallel one that share the same inner
 ``@njit`` kernel; only the outer loop differs (``range`` or ``prange``). The backends in
-:mod:`kernels.numba.backend` call them; chapter 08 shows them.
+:mod:`kernels.numba.backend` call them; chapter 09 shows them.
 
 Importing this module imports numba, which fixes the size of its thread pool when it
 first runs parallel code (``NUMBA_NUM_THREADS``, default: the number of cores). A
@@ -22,7 +22,7 @@ from numba import njit, prange
 def escape_count(cr: float, ci: float, max_iter: int) -> int:
     """The specification's loop for one point, with ``zr*zr`` and ``zi*zi`` kept.
 
-    The plain version, shown in chapter 08; :func:`escape_counts_lanes` is the fast one.
+    The plain version, shown in chapter 09; :func:`escape_counts_lanes` is the fast one.
     """
     zr = zi = zr2 = zi2 = 0.0
     n = 0

@@ -1,4 +1,4 @@
-"""Chapter 08's measurement of ``nogil=True``: Python threads running compiled code.
+"""Chapter 09's measurement of ``nogil=True``: Python threads running compiled code.
 
 The book's :func:`~kernels.numba.compute.mandelbrot_counts` is compiled with
 ``nogil=True``; the same Python function compiled without it holds the GIL for the

@@ -23,15 +23,15 @@ FIGURES = {
     "02_profiling": 2,  # the profile as bars, py-spy's flame graph
     "03_multiprocessing": 6,  # chunksize, balance, transfer, a speedup per problem
     "04_multiprocess": 3,  # serialisation cost, two speedups
-    # chunk sizes, dataframe, schedulers, task overhead, two speedups (+ two task graphs
-    # where Graphviz is installed)
-    "05_dask": 6,
-    "06_mpi4py": 3,  # ping-pong, two speedups
-    "07_cython": 3,  # from Python to C speed, two speedups
-    "08_numba": 2,  # two speedups
-    "09_jax": 2,  # two speedups
-    "10_asyncio": 2,  # requests per second, NumPy threads speedup
-    "11_choosing": 2,  # every tool against C, start-up costs
+    # chunk sizes, dataframe (+ two task graphs where Graphviz is installed)
+    "05_dask": 2,
+    "06_dask_distributed": 4,  # schedulers, task overhead, two speedups
+    "07_mpi4py": 3,  # ping-pong, two speedups
+    "08_cython": 3,  # from Python to C speed, two speedups
+    "09_numba": 2,  # two speedups
+    "10_jax": 2,  # two speedups
+    "11_asyncio": 2,  # requests per second, NumPy threads speedup
+    "12_choosing": 2,  # every tool against C, start-up costs
 }
 
 

@@ -184,7 +184,7 @@ def test_binder_button_points_at_the_repository_path(visit):
 
 
 def test_kernel_tabs_switch_between_tools(visit):
-    page = visit().open("notebooks/11_choosing.html")
+    page = visit().open("notebooks/12_choosing.html")
     tabs = page.locator(".kernels-tabs").first
     labels = tabs.locator("label")
     assert labels.count() >= 10

@@ -49,17 +49,18 @@ def test_every_checker_the_copy_calls_exists(copies, path):
     copy = nbformat.read(copies / path.name, as_version=4)
     text = "\n".join(c.source for c in copy.cells if c.cell_type == "code")
     # The chapter imports checkers from tools' folders: kernels.<tool>.checks, as
-    # ``checks`` or under an alias (``joblib_checks``).
+    # ``checks`` or under an alias (``joblib_checks``), or a module of their own
+    # (``kernels.dask.distributed_checks``).
     modules = {}
     for tool, names in re.findall(r"^from kernels\.(\w+) import (.+)$", text, re.M):
         for name in names.split(","):
             imported, _, alias = name.strip().partition(" as ")
-            if imported == "checks":
-                modules[alias or "checks"] = tool
+            if imported == "checks" or imported.endswith("_checks"):
+                modules[alias or imported] = f"{tool}.{imported}"
     called = re.findall(r"\b(\w*checks)\.(check_\w+)", text)
     assert called and modules
     for alias, name in set(called):
-        check = getattr(importlib.import_module(f"kernels.{modules[alias]}.checks"), name)
+        check = getattr(importlib.import_module(f"kernels.{modules[alias]}"), name)
         result = check(None)  # no answer yet: a clear "not yet", never an exception
         assert not result.passed and "Not yet" in result.message
 

@@ -1,5 +1,5 @@
 """The Cython backends beyond the contract: threads really used, schedules, bandwidth,
-and chapter 07's checkers (answers compiled with Cython)."""
+and chapter 08's checkers (answers compiled with Cython)."""
 
 from __future__ import annotations
 
@@ -223,7 +223,7 @@ def heat_step_in_place(double[:, ::1] src, double[:, ::1] dst):
 
 
 def compile_module(source: str, folder, name: str):
-    """Compile ``source`` with OpenMP, as chapter 07's ``%%cython`` cells do, and import it."""
+    """Compile ``source`` with OpenMP, as chapter 08's ``%%cython`` cells do, and import it."""
     import importlib.util
 
     from Cython.Build import cythonize
