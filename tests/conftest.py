@@ -47,6 +47,21 @@ def require_program(name: str, install: str) -> str:
     pytest.skip(message)
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright (no browser download), for one test module."""
+    executable = require_program("chromium", "apt install chromium: Debian's package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable)
+        # Chromium starts its long-lived helpers (network, storage, GPU) with the first
+        # page: start them here, so that they belong to the fixture, not to a test.
+        browser.new_page().close()
+        yield browser
+        browser.close()
+
+
 def execute_notebook(nb, env: dict | None = None, timeout: int = 600):
     """Run ``nb`` top to bottom in a fresh ``python3`` kernel started in ``notebooks/``.
 

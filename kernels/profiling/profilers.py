@@ -15,7 +15,6 @@ import pstats
 import shutil
 import subprocess
 import sys
-import time
 import tracemalloc
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -23,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from ..core.timing import best_of
 
 
 def profile_call(func: Callable, *args, **kwargs) -> pstats.Stats:
@@ -86,16 +87,8 @@ def seconds_with_and_without_profiler(
 ) -> tuple[float, float]:
     """The best time of ``func(*args)`` plain and under cProfile: the profiler's overhead."""
 
-    def best(run: Callable[[], object]) -> float:
-        times = []
-        for _ in range(repeat):
-            start = time.perf_counter()
-            run()
-            times.append(time.perf_counter() - start)
-        return min(times)
-
-    plain = best(lambda: func(*args))
-    profiled = best(lambda: cProfile.Profile().runcall(func, *args))
+    plain = best_of(lambda: func(*args), repeat)
+    profiled = best_of(lambda: cProfile.Profile().runcall(func, *args), repeat)
     return plain, profiled
 
 

@@ -7,11 +7,11 @@ order, so that all of them agree with the reference bit for bit.
 
 from __future__ import annotations
 
-import time
 from functools import partial
 
 import numpy as np
 
+from ..core.timing import best_of
 from ..problems import heat
 from . import profilers
 from .program import jacobi_step
@@ -44,15 +44,6 @@ STEPS = {"NumPy, one expression": step_one_line, "NumPy, strips (the book's)": s
          "numexpr": step_numexpr}  # fmt: skip
 
 
-def _best(func, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def compare_steps(n: int, repeat: int = 5):
     """Time one step of each version on an ``n`` x ``n`` field, with its temporary memory.
 
@@ -65,13 +56,13 @@ def compare_steps(n: int, repeat: int = 5):
     src = heat.reference(n, 3)
     expected = heat.reference(n, 4)
     grid = src.tolist()
-    rows = [{"version": "plain Python lists", "seconds": _best(lambda: jacobi_step(grid), 1),
+    rows = [{"version": "plain Python lists", "seconds": best_of(partial(jacobi_step, grid), 1),
              "temporary MiB": profilers.peak_bytes(jacobi_step, grid) / 2**20,
              "exact": np.array_equal(np.array(jacobi_step(grid)), expected)}]  # fmt: skip
     for name, step in STEPS.items():
         dst = src.copy()
         step(src, dst)
-        rows.append({"version": name, "seconds": _best(partial(step, src, dst), repeat),
+        rows.append({"version": name, "seconds": best_of(partial(step, src, dst), repeat),
                      "temporary MiB": profilers.peak_bytes(step, src, dst) / 2**20,
                      "exact": np.array_equal(dst, expected)})  # fmt: skip
     df = pd.DataFrame(rows)

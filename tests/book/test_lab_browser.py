@@ -23,7 +23,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, require_program
+from conftest import ROOT
 
 ARTIFACTS = Path(os.environ.get("KERNELS_ARTIFACTS", ROOT / "test-artifacts")) / "lab"
 CHAPTERS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -105,18 +105,6 @@ def lab(tmp_path_factory):
     log.close()
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    executable = require_program("chromium", "apt install chromium: Debian's package")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable)
-        browser.new_page().close()  # start chromium's helpers inside the fixture
-        yield browser
-        browser.close()
-
-
 def test_jupyterlab_myst_is_installed_and_enabled():
     listed = subprocess.run([sys.executable, "-m", "jupyter", "labextension", "list"],
                             capture_output=True, text=True)  # fmt: skip
@@ -130,13 +118,13 @@ NOTEBOOK_STATE = """() => {
   const panel = window.jupyterapp.shell.currentWidget;
   const cells = panel.content.widgets;
   const code = cells.filter(c => c.model.type === 'code');
-  const outputs = code.flatMap(c => c.model.outputs.toJSON());
+  const outputs = code.flatMap(c => c.model.outputs.toJSON().map(o => ({...o, cell: c.model.sharedModel.getSource().slice(0, 120)})));
   const solutions = cells.filter(c => (c.model.getMetadata('tags') || []).includes('solution'));
   return {
     busy: panel.sessionContext.session?.kernel?.status !== 'idle',
     unrun: code.filter(c => c.model.executionCount === null).length,
     code: code.length,
-    errors: outputs.filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue),
+    errors: outputs.filter(o => o.output_type === 'error').map(o => `${o.ename}: ${o.evalue} in a cell starting ${JSON.stringify(o.cell)}`),
     markdown: cells.filter(c => c.model.type === 'markdown').map(c => c.node.innerText),
     solutions: solutions.length,
     collapsed: solutions.filter(c => c.inputHidden).length,
@@ -147,8 +135,8 @@ NOTEBOOK_STATE = """() => {
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_chapter_runs_and_reads_well_in_jupyterlab(lab, chromium, chapter):
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+def test_chapter_runs_and_reads_well_in_jupyterlab(lab, browser, chapter):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
     outside = []
 
     def route(r):

@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 import yaml
-from conftest import ROOT, require_program, toc_files
+from conftest import ROOT, toc_files
 from test_book import FIGURES
 
 ARTIFACTS = Path(os.environ.get("KERNELS_ARTIFACTS", ROOT / "test-artifacts")) / "screenshots"
@@ -43,20 +43,6 @@ def server(site):
     httpd.shutdown()
     httpd.server_close()
     thread.join()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = require_program("chromium", "apt install chromium: Debian's package")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable)
-        # Chromium starts its long-lived helpers (network, storage, GPU) with the first
-        # page: start them here, so that they belong to the fixture, not to a test.
-        browser.new_page().close()
-        yield browser
-        browser.close()
 
 
 class Visit:
