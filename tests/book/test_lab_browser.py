@@ -118,13 +118,15 @@ NOTEBOOK_STATE = """() => {
   const panel = window.jupyterapp.shell.currentWidget;
   const cells = panel.content.widgets;
   const code = cells.filter(c => c.model.type === 'code');
-  const outputs = code.flatMap(c => c.model.outputs.toJSON().map(o => ({...o, cell: c.model.sharedModel.getSource().slice(0, 120)})));
+  const source = c => c.model.sharedModel.getSource().slice(0, 120);
+  const outputs = code.flatMap(c => c.model.outputs.toJSON().map(o => ({...o, cell: source(c)})));
   const solutions = cells.filter(c => (c.model.getMetadata('tags') || []).includes('solution'));
   return {
     busy: panel.sessionContext.session?.kernel?.status !== 'idle',
     unrun: code.filter(c => c.model.executionCount === null).length,
     code: code.length,
-    errors: outputs.filter(o => o.output_type === 'error').map(o => `${o.ename}: ${o.evalue} in a cell starting ${JSON.stringify(o.cell)}`),
+    errors: outputs.filter(o => o.output_type === 'error')
+      .map(o => `${o.ename}: ${o.evalue} in the cell ${JSON.stringify(o.cell)}`),
     markdown: cells.filter(c => c.model.type === 'markdown').map(c => c.node.innerText),
     solutions: solutions.length,
     collapsed: solutions.filter(c => c.inputHidden).length,
