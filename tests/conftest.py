@@ -47,6 +47,18 @@ def require_program(name: str, install: str) -> str:
     pytest.skip(message)
 
 
+def require_root() -> None:
+    """Simulated hosts need root: a failure under ``CI`` (CI runs as root), a skip elsewhere."""
+    from kernels.core.hosts import hosts_unavailable
+
+    reason = hosts_unavailable()
+    if reason is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"simulated hosts cannot be made here: {reason}")
+    pytest.skip(f"simulated hosts cannot be made here: {reason}")
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Debian's chromium driven by Playwright (no browser download), for one test module."""

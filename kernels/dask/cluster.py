@@ -202,10 +202,11 @@ class CommandLineCluster:
         return (self.logs / f"{name}.log").read_text()
 
 
-def _start(command: list[str], log: Path, files: list) -> subprocess.Popen:
+def _start(command: list[str], log: Path, files: list, env: dict | None = None) -> subprocess.Popen:
     out = open(log, "w")
     files.append(out)
-    return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            env={**os.environ, **env} if env else None)  # fmt: skip
 
 
 def _wait_for(condition, timeout: float, what: str, processes: list[subprocess.Popen]):
@@ -220,8 +221,16 @@ def _wait_for(condition, timeout: float, what: str, processes: list[subprocess.P
 
 
 @contextlib.contextmanager
-def command_line_cluster(workers: int = 2, timeout: float = 60.0) -> Iterator[CommandLineCluster]:
+def command_line_cluster(
+    workers: int = 2, timeout: float = 60.0, hosts=None, worker_ttl: str | None = None
+) -> Iterator[CommandLineCluster]:
     """Start ``dask scheduler`` and ``workers`` × ``dask worker`` on 127.0.0.1; stop them after.
+
+    With ``hosts`` (a :class:`kernels.core.hosts.SimulatedHosts` of two or more), the
+    scheduler runs on the first host and the workers on the others in turn, each
+    listening on its host's address: a cluster across machines, simulated.
+    ``worker_ttl`` (``"5s"``) is how long the scheduler waits for a silent worker before it
+    counts it lost and reruns its tasks elsewhere (distributed's default: 5 minutes).
 
     Every process is a separate OS process listening on a free port of the loopback
     interface, exactly as an operator would start them by hand (the commands are in
@@ -242,24 +251,41 @@ def command_line_cluster(workers: int = 2, timeout: float = 60.0) -> Iterator[Co
         logs = Path(folder)
         scheduler_file = logs / "scheduler.json"
         files: list = []
+        if hosts is not None and len(hosts) < 2:
+            raise ValueError("a cluster across hosts needs two or more: one for the scheduler")
+        places = [None] if hosts is None else list(hosts)
+
+        def where(k: int):
+            """The host of process k (0: the scheduler), or None for this machine."""
+            return places[0] if k == 0 or hosts is None else places[1 + (k - 1) % (len(places) - 1)]
+
+        def address(k: int) -> str:
+            return "127.0.0.1" if where(k) is None else where(k).address
+
+        def on_host(k: int, command: list[str]) -> list[str]:
+            return command if where(k) is None else where(k).command(command)
+
         scheduler_cmd = [
-            dask_cli, "scheduler", "--host", "127.0.0.1", "--port", "0",
+            dask_cli, "scheduler", "--host", address(0), "--port", "0",
             "--dashboard-address", "127.0.0.1:0", "--no-dashboard",
             "--scheduler-file", str(scheduler_file),
         ]  # fmt: skip
-        worker_cmd = [
+        worker_cmds = [[
             dask_cli, "worker", "--scheduler-file", str(scheduler_file), "--host",
-            "127.0.0.1", "--nthreads", "1", "--no-nanny",
+            address(k), "--nthreads", "1", "--no-nanny",
             "--dashboard-address", "127.0.0.1:0", "--no-dashboard",
-        ]  # fmt: skip
+        ] for k in range(1, workers + 1)]  # fmt: skip
         started: list[subprocess.Popen] = []
         try:
-            scheduler = _start(scheduler_cmd, logs / "scheduler.log", files)
+            ttl = {"DASK_DISTRIBUTED__SCHEDULER__WORKER_TTL": worker_ttl} if worker_ttl else {}
+            scheduler = _start(on_host(0, scheduler_cmd), logs / "scheduler.log", files, ttl)
             started.append(scheduler)
             _wait_for(scheduler_file.exists, timeout, "starting the scheduler", started)
             worker_procs = []
-            for i in range(workers):
-                worker_procs.append(_start(worker_cmd, logs / f"worker-{i}.log", files))
+            for i, command in enumerate(worker_cmds):
+                worker_procs.append(
+                    _start(on_host(i + 1, command), logs / f"worker-{i}.log", files)
+                )
             started += worker_procs
             address = json.loads(scheduler_file.read_text())["address"]
             with connect(address) as client:
@@ -268,7 +294,7 @@ def command_line_cluster(workers: int = 2, timeout: float = 60.0) -> Iterator[Co
                 address,
                 scheduler,
                 worker_procs,
-                [shlex.join(scheduler_cmd), *[shlex.join(worker_cmd)] * workers],
+                [shlex.join(scheduler_cmd), *map(shlex.join, worker_cmds)],
                 logs,
             )
         finally:

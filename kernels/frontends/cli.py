@@ -68,7 +68,41 @@ def build_parser() -> argparse.ArgumentParser:
     chapters.add_argument("--source", type=Path, default=Path("notebooks"))
     chapters.add_argument("--only", help="comma-separated chapter numbers, e.g. 02,04")
     chapters.add_argument("--json", type=Path, help="write the seconds to this JSON file")
+    hosts = sub.add_parser("hosts", help="simulated hosts (network namespaces) until Ctrl-C")
+    hosts.add_argument("action", choices=["up"], help="make the hosts and keep them up")
+    hosts.add_argument("count", type=int, help="how many hosts, 1 to 20")
+    hosts.add_argument("--rate", help="bandwidth of each host's link, e.g. 1gbit")
+    hosts.add_argument("--delay", help="one-way delay on each link, e.g. 1ms (needs sch_netem)")
     return parser
+
+
+def _hosts(args: argparse.Namespace, wait=None) -> int:
+    """Make the hosts, print how to use them, hold them until interrupted, remove them."""
+    import signal
+
+    from ..core.hosts import HostsUnavailable, SimulatedHosts
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt  # `kill` removes the hosts as Ctrl-C does
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        with SimulatedHosts(args.count, rate=args.rate, delay=args.delay) as hosts:
+            print(f"{len(hosts)} simulated hosts on bridge {hosts.bridge}; this machine is "
+                  f"{hosts.gateway} on it")  # fmt: skip
+            for host in hosts:
+                print(f"  {host.name:<7} {host.address:<15} run on it: ip netns exec "
+                      f"{host.namespace} <command>")  # fmt: skip
+            print("Ctrl-C removes them (processes, namespaces, links).", flush=True)
+            try:
+                (wait or signal.pause)()
+            except KeyboardInterrupt:
+                pass
+    except HostsUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print("removed")
+    return 0
 
 
 def _chapters(args: argparse.Namespace) -> int:
@@ -176,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "chapters":
             return _chapters(args)
+        if args.command == "hosts":
+            return _hosts(args)
         return _bench(args)
     except (ValueError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)

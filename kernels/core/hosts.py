@@ -1,0 +1,216 @@
+"""Simulated hosts on one Linux machine: network namespaces joined by a bridge.
+
+Each host is a network namespace with its own interface and address on a private
+``/24`` subnet; a bridge in this (the root) namespace joins them, and holds the
+subnet's last address, so that programs here reach every host as they would reach
+machines on a cluster's network. Programs start *on* a host with :meth:`Host.command`
+(``ip netns exec``). A host can be cut off (its link set down) and reconnected, and the
+links can be limited in bandwidth (``tc tbf``) and, where the kernel has ``sch_netem``,
+delayed. Everything is removed on exit: processes, namespaces, links.
+
+Creating namespaces needs root (``CAP_NET_ADMIN``) and iproute2's ``ip``; without them
+:class:`HostsUnavailable` says what is missing.
+
+Examples
+--------
+The command line keeps hosts up until interrupted (``python -m kernels hosts up 3``);
+from Python::
+
+    with SimulatedHosts(3) as hosts:
+        server = subprocess.Popen(hosts[0].command(["python", "-m", "http.server"]))
+        ...  # reach it at hosts[0].address from here or from hosts[1]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import random
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+
+import psutil
+
+# Interface names are at most 15 characters: "kb" / "kv" + a 6-digit tag + a host number.
+_TAG = itertools.count()
+
+
+class HostsUnavailable(RuntimeError):
+    """Simulated hosts cannot be made here (not root, no ``ip``, no namespaces)."""
+
+
+def hosts_unavailable() -> str | None:
+    """Why simulated hosts cannot be made here, or ``None`` when they can."""
+    if not os.sys.platform.startswith("linux"):
+        return "simulated hosts need Linux network namespaces"
+    if shutil.which("ip") is None:
+        return "the `ip` command (iproute2) is not installed: apt install iproute2"
+    if os.geteuid() != 0:
+        return ("creating network namespaces needs root: run as root (CI does), or read the "
+                "outputs shown in the chapter")  # fmt: skip
+    return None
+
+
+def _ip(*args: str, namespace: str | None = None, check: bool = True) -> str:
+    command = ["ip", *(["-n", namespace] if namespace else []), *args]
+    run = subprocess.run(command, capture_output=True, text=True)
+    if check and run.returncode != 0:
+        raise HostsUnavailable(f"`{' '.join(command)}` failed: {run.stderr.strip()}")
+    return run.stdout
+
+
+def _free_subnet() -> str:
+    """A ``10.x.y`` prefix whose /24 no interface of this machine uses."""
+    used = _ip("-o", "-4", "addr", "show")
+    for _ in range(200):
+        prefix = f"10.{random.randint(200, 250)}.{random.randint(0, 254)}"
+        if f" {prefix}." not in used:
+            return prefix
+    raise HostsUnavailable("no free 10.x.y.0/24 subnet found for the simulated hosts")
+
+
+@dataclass
+class Host:
+    """One simulated host: its namespace, address and the link that joins it to the bridge."""
+
+    name: str
+    namespace: str
+    address: str
+    link: str  # this namespace's end of the host's veth pair, on the bridge
+
+    def command(self, args: list[str]) -> list[str]:
+        """``args`` as a command that runs on this host (inside its namespace)."""
+        return ["ip", "netns", "exec", self.namespace, *args]
+
+    def cut(self) -> None:
+        """Cut the host off the network, as if its cable were pulled."""
+        _ip("link", "set", self.link, "down")
+
+    def reconnect(self) -> None:
+        """Plug the host back in."""
+        _ip("link", "set", self.link, "up")
+
+    def pids(self) -> list[int]:
+        """The processes running on this host."""
+        out = subprocess.run(["ip", "netns", "pids", self.namespace], capture_output=True,
+                             text=True).stdout  # fmt: skip
+        return [int(p) for p in out.split()]
+
+
+@dataclass
+class SimulatedHosts:
+    """``count`` simulated hosts on a bridge; a context manager that removes them all.
+
+    Parameters
+    ----------
+    count : int
+        Hosts to make, 1 to 20.
+    rate : str, optional
+        Bandwidth of every host's link, as ``tc`` writes it (``"1gbit"``, ``"100mbit"``).
+    delay : str, optional
+        One-way delay added on every host's link (``"50us"``, ``"1ms"``); needs the
+        kernel's ``sch_netem``, and raises :class:`HostsUnavailable` without it.
+    """
+
+    count: int
+    rate: str | None = None
+    delay: str | None = None
+    hosts: list[Host] = field(default_factory=list, init=False)
+    bridge: str = field(default="", init=False)
+    gateway: str = field(default="", init=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.count, int) or not 1 <= self.count <= 20:
+            raise ValueError(f"count must be an integer from 1 to 20, got {self.count!r}")
+
+    def __getitem__(self, index: int) -> Host:
+        return self.hosts[index]
+
+    def __len__(self) -> int:
+        return len(self.hosts)
+
+    def __enter__(self) -> SimulatedHosts:
+        reason = hosts_unavailable()
+        if reason:
+            raise HostsUnavailable(reason)
+        tag = f"{os.getpid() % 10000:04d}{next(_TAG) % 100:02d}"
+        prefix = _free_subnet()
+        self.bridge, self.gateway = f"kb{tag}", f"{prefix}.254"
+        try:
+            _ip("link", "add", self.bridge, "type", "bridge")
+            _ip("addr", "add", f"{self.gateway}/24", "dev", self.bridge)
+            _ip("link", "set", self.bridge, "up")
+            for k in range(self.count):
+                self.hosts.append(self._add_host(tag, prefix, k))
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _add_host(self, tag: str, prefix: str, k: int) -> Host:
+        namespace, link, inside = f"kh{tag}-{k}", f"kv{tag}{k}", f"ki{tag}{k}"
+        _ip("netns", "add", namespace)
+        host = Host(f"host{k}", namespace, f"{prefix}.{k + 1}", link)
+        _ip("link", "add", link, "type", "veth", "peer", "name", inside)
+        _ip("link", "set", inside, "netns", namespace)
+        _ip("link", "set", inside, "name", "eth0", namespace=namespace)
+        _ip("addr", "add", f"{host.address}/24", "dev", "eth0", namespace=namespace)
+        _ip("link", "set", "eth0", "up", namespace=namespace)
+        _ip("link", "set", "lo", "up", namespace=namespace)
+        _ip("link", "set", link, "master", self.bridge)
+        _ip("link", "set", link, "up")
+        # No default route: the hosts see only their subnet, so a lookup of an outside
+        # name (a DNS server, say) fails at once instead of waiting for a timeout.
+        if self.delay or self.rate:
+            self._shape(namespace)
+        return host
+
+    def _shape(self, namespace: str) -> None:
+        """Limit (and delay) what leaves the host, on its side of the link."""
+        if self.delay:
+            spec = ["netem", "delay", self.delay, *(["rate", self.rate] if self.rate else [])]
+        else:
+            spec = ["tbf", "rate", self.rate, "burst", "256kb", "latency", "50ms"]
+        run = subprocess.run(["ip", "netns", "exec", namespace, "tc", "qdisc", "add", "dev",
+                              "eth0", "root", *spec], capture_output=True, text=True)  # fmt: skip
+        if run.returncode != 0:
+            what = "delay (the kernel's sch_netem)" if self.delay else "rate limits"
+            raise HostsUnavailable(f"this kernel cannot shape links with {what}: "
+                                   f"{run.stderr.strip()}")  # fmt: skip
+
+    def __exit__(self, *exc) -> None:
+        running = []
+        for host in self.hosts:
+            for pid in host.pids():
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    process = psutil.Process(pid)
+                    process.kill()
+                    running.append(process)
+        psutil.wait_procs(running, timeout=10)
+        for host in self.hosts:
+            _ip("link", "del", host.link, check=False)  # and its peer inside the host
+            _ip("netns", "del", host.namespace, check=False)
+        # Namespaces that failed half-way (not yet in self.hosts) carry this bridge's tag.
+        tag = self.bridge[2:]
+        for line in subprocess.run(["ip", "netns", "list"], capture_output=True,
+                                   text=True).stdout.splitlines():  # fmt: skip
+            name = line.split()[0] if line.split() else ""
+            if tag and name.startswith(f"kh{tag}-"):
+                _ip("netns", "del", name, check=False)
+        if self.bridge:
+            _ip("link", "del", self.bridge, check=False)
+        self.hosts = []
+
+
+def leftover_namespaces() -> list[str]:
+    """Namespaces and links this module made that still exist (none, after every exit)."""
+    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    names = [line.split()[0] for line in listed.splitlines() if line.split()]
+    links = [
+        part.split("@")[0] for part in _ip("-o", "link", "show", check=False).split(": ")[1::2]
+    ]
+    return [n for n in names if n.startswith("kh")] + [
+        n for n in links if n.startswith(("kb", "kv"))
+    ]

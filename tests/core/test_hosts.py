@@ -1,0 +1,128 @@
+"""Simulated hosts: network namespaces on a bridge, reachable, cut off, and removed."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+import psutil
+import pytest
+from conftest import require_root
+
+from kernels.core import hosts as hosts_module
+from kernels.core.hosts import HostsUnavailable, SimulatedHosts, leftover_namespaces
+from kernels.frontends import cli
+
+LISTEN = """
+import socket, sys
+server = socket.create_server((sys.argv[1], 9000))
+print("ready", flush=True)
+while True:
+    conn, _ = server.accept()
+    conn.sendall(b"hello from " + sys.argv[1].encode())
+    conn.close()
+"""
+
+
+STARTED: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def _wait_for_servers():
+    """Every server is killed with its host; wait for each, so that none is a zombie."""
+    yield
+    while STARTED:
+        STARTED.pop().wait(timeout=10)
+
+
+def _serve(host) -> subprocess.Popen:
+    server = subprocess.Popen(host.command([sys.executable, "-c", LISTEN, host.address]),
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    STARTED.append(server)
+    ready = server.stdout.readline().strip()
+    server.stdout.close()
+    assert ready == "ready"
+    return server
+
+
+def _hello(address: str, timeout: float = 3.0) -> bytes:
+    with socket.create_connection((address, 9000), timeout=timeout) as conn:
+        return conn.recv(100)
+
+
+def test_hosts_reach_each_other_and_this_machine_reaches_them():
+    require_root()
+    with SimulatedHosts(3) as hosts:
+        assert len({h.address for h in hosts}) == 3 and len({h.namespace for h in hosts}) == 3
+        server = _serve(hosts[0])
+        assert _hello(hosts[0].address) == f"hello from {hosts[0].address}".encode()
+        probe = f"import socket; print(socket.create_connection(('{hosts[0].address}', 9000))"
+        probe += ".recv(100))"
+        run = subprocess.run(hosts[2].command([sys.executable, "-c", probe]), capture_output=True,
+                             text=True, timeout=30)  # fmt: skip
+        assert hosts[0].address in run.stdout, run.stderr
+        assert hosts[0].pids() == [server.pid]
+    server.wait(timeout=10)  # the host's processes went with it (reaped there: status 0)
+    assert not psutil.pid_exists(server.pid)
+    assert leftover_namespaces() == []
+
+
+def test_a_cut_host_is_unreachable_until_reconnected():
+    require_root()
+    with SimulatedHosts(2) as hosts:
+        _serve(hosts[1])
+        hosts[1].cut()
+        with pytest.raises(OSError):
+            _hello(hosts[1].address, timeout=1.0)
+        hosts[1].reconnect()
+        assert _hello(hosts[1].address, timeout=5.0).startswith(b"hello")
+    assert leftover_namespaces() == []
+
+
+def test_everything_is_removed_when_the_block_fails():
+    require_root()
+    with pytest.raises(RuntimeError, match="inside"), SimulatedHosts(2) as hosts:
+        _serve(hosts[0])
+        raise RuntimeError("inside the block")
+    assert leftover_namespaces() == []
+
+
+def test_links_can_be_rate_limited_and_delay_needs_netem():
+    require_root()
+    with SimulatedHosts(2, rate="100mbit") as hosts:
+        _serve(hosts[0])
+        assert _hello(hosts[0].address).startswith(b"hello")
+    try:
+        with SimulatedHosts(2, delay="1ms") as hosts:
+            _serve(hosts[0])
+            assert _hello(hosts[0].address).startswith(b"hello")
+    except HostsUnavailable as exc:  # a kernel without sch_netem: said plainly
+        assert "sch_netem" in str(exc)
+    assert leftover_namespaces() == []
+
+
+def test_bad_counts_and_missing_rights_are_clear_errors(monkeypatch):
+    for count in (0, 21, 2.5, "3"):
+        with pytest.raises(ValueError, match="count must be an integer from 1 to 20"):
+            SimulatedHosts(count)
+    monkeypatch.setattr(hosts_module.os, "geteuid", lambda: 1000)
+    with pytest.raises(HostsUnavailable, match="needs root"), SimulatedHosts(2):
+        pass
+
+
+def test_the_command_line_holds_the_hosts_until_interrupted(capsys):
+    require_root()
+    seen = {}
+
+    def interrupt():
+        seen["namespaces"] = [n for n in leftover_namespaces() if n.startswith("kh")]
+        raise KeyboardInterrupt
+
+    args = cli.build_parser().parse_args(["hosts", "up", "2"])
+    assert cli._hosts(args, wait=interrupt) == 0
+    out = capsys.readouterr().out
+    assert (
+        len(seen["namespaces"]) == 2 and "ip netns exec" in out and out.rstrip().endswith("removed")
+    )
+    assert leftover_namespaces() == []
