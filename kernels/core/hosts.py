@@ -29,7 +29,9 @@ import os
 import random
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psutil
 
@@ -120,6 +122,7 @@ class SimulatedHosts:
     hosts: list[Host] = field(default_factory=list, init=False)
     bridge: str = field(default="", init=False)
     gateway: str = field(default="", init=False)
+    _folder: tempfile.TemporaryDirectory | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.count, int) or not 1 <= self.count <= 20:
@@ -148,6 +151,31 @@ class SimulatedHosts:
             self.__exit__(None, None, None)
             raise
         return self
+
+    def launcher(self) -> str:
+        """An executable that runs a command on a host, called the way ``ssh`` is.
+
+        ``<launcher> [options] <address> <command...>`` runs the command (one shell
+        string, as ssh joins it) on the host with that address. Programs that start
+        their remote parts over ``ssh`` take it instead: MPICH's ``mpiexec -launcher ssh
+        -launcher-exec <launcher>``, for one.
+        """
+        if not self.hosts:
+            raise RuntimeError("the hosts are not up: use SimulatedHosts in a `with` block")
+        if self._folder is None:
+            self._folder = tempfile.TemporaryDirectory(prefix="kernels-hosts-")
+        path = Path(self._folder.name) / "on-host"
+        if not path.exists():
+            cases = "".join(f"  {h.address}) ns={h.namespace} ;;\n" for h in self.hosts)
+            path.write_text(
+                "#!/bin/sh\n# Run a command on a simulated host, as ssh would.\n"
+                'while [ "${1#-}" != "$1" ]; do shift; done\n'
+                f'case "$1" in\n{cases}'
+                '  *) echo "no simulated host $1" >&2; exit 255 ;;\nesac\n'
+                'shift\nexec ip netns exec "$ns" sh -c "$*"\n'
+            )  # fmt: skip
+            path.chmod(0o755)
+        return str(path)
 
     def _add_host(self, tag: str, prefix: str, k: int) -> Host:
         namespace, link, inside = f"kh{tag}-{k}", f"kv{tag}{k}", f"ki{tag}{k}"
@@ -201,6 +229,9 @@ class SimulatedHosts:
                 _ip("netns", "del", name, check=False)
         if self.bridge:
             _ip("link", "del", self.bridge, check=False)
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder = None
         self.hosts = []
 
 

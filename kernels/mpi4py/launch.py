@@ -55,10 +55,19 @@ class MPIRun:
         return max(self.wall_s - self.compute_s, 0.0)
 
 
-def _command(ranks: int, args: list[str]) -> list[str]:
+def mpiexec_command(ranks: int, args: list[str], hosts=None) -> list[str]:
+    """The ``mpiexec`` command line that runs ``args`` on ``ranks`` ranks (on ``hosts``)."""
     if isinstance(ranks, bool) or not isinstance(ranks, int) or ranks < 1:
         raise ValueError(f"ranks must be an int >= 1, got {ranks!r}")
-    return [mpiexec_path(), "-n", str(ranks), *args]
+    if hosts is None:
+        return [mpiexec_path(), "-n", str(ranks), *args]
+    # Across simulated hosts: hydra starts its proxy on each host through the hosts'
+    # ssh-like launcher, talks to them over the bridge, and deals the ranks round-robin;
+    # the ranks' messages go over TCP on each host's own interface.
+    return [mpiexec_path(), "-launcher", "ssh", "-launcher-exec", hosts.launcher(),
+            "-iface", hosts.bridge, "-hosts", ",".join(h.address for h in hosts),
+            "-n", str(ranks), "-genv", "FI_PROVIDER", "tcp", "-genv", "FI_TCP_IFACE", "eth0",
+            *args]  # fmt: skip
 
 
 def _environment() -> dict[str, str]:
@@ -94,8 +103,12 @@ def _failure(completed: subprocess.CompletedProcess) -> RankFailedError:
     )
 
 
-def launch(program: str, ranks: int, timeout: float = DEFAULT_TIMEOUT, **params: Any) -> MPIRun:
+def launch(program: str, ranks: int, timeout: float = DEFAULT_TIMEOUT, hosts=None,
+           **params: Any) -> MPIRun:  # fmt: skip
     """Run ``kernels.mpi4py.programs.<program>`` on ``ranks`` ranks; return rank 0's result.
+
+    With ``hosts`` (a :class:`kernels.core.hosts.SimulatedHosts`), the ranks are dealt
+    round-robin to the simulated hosts and talk over their network.
 
     Raises
     ------
@@ -117,7 +130,7 @@ def launch(program: str, ranks: int, timeout: float = DEFAULT_TIMEOUT, **params:
         args = [sys.executable, "-m", "kernels.mpi4py.programs._program", module,
                 str(payload), str(result)]  # fmt: skip
         start = time.perf_counter()
-        completed = _execute(_command(ranks, args), timeout)
+        completed = _execute(mpiexec_command(ranks, args, hosts), timeout)
         wall = time.perf_counter() - start
         if completed.returncode != 0 or not result.exists():
             raise _failure(completed)
@@ -170,7 +183,9 @@ def run_script(
     """
     runner = "mpi4py.futures" if futures else "mpi4py"
     labelled = "kernels.mpi4py.programs.labelled"
-    command = _command(ranks, [sys.executable, "-m", runner, "-m", labelled, str(script), *args])
+    command = mpiexec_command(
+        ranks, [sys.executable, "-m", runner, "-m", labelled, str(script), *args]
+    )
     completed = _execute(command, timeout)
     output = _tail(completed.stdout, completed.stderr, lines=10_000)
     if check and completed.returncode != 0:

@@ -1,0 +1,50 @@
+"""MPI across simulated hosts: the mpich wheel's mpiexec, ranks in other namespaces."""
+
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+import pytest
+from conftest import require_root
+
+import kernels
+from kernels.core import sizes
+from kernels.core.hosts import SimulatedHosts, leftover_namespaces
+from kernels.mpi4py.launch import launch
+
+
+@pytest.fixture(scope="module")
+def two_hosts():
+    require_root()
+    with SimulatedHosts(2) as hosts:
+        yield hosts
+    assert leftover_namespaces() == []
+
+
+@pytest.mark.parametrize("ranks", [2, 4])
+def test_ranks_are_dealt_to_both_hosts(two_hosts, ranks):
+    where = launch("where", ranks, hosts=two_hosts).result
+    assert [w["rank"] for w in where] == list(range(ranks))
+    spaces = [w["netns"] for w in where]
+    assert len(set(spaces)) == 2  # two network namespaces: two hosts
+    assert spaces[0::2] == [spaces[0]] * len(spaces[0::2])  # round-robin
+    assert spaces[0] != spaces[1]
+
+
+@pytest.mark.parametrize("ranks", [2, 4])
+@pytest.mark.parametrize("problem", kernels.problems())
+def test_every_problem_equals_the_reference_across_hosts(two_hosts, problem, ranks):
+    params = sizes.params(problem, "test")
+    got = launch(problem, ranks, hosts=two_hosts, **params).result
+    want = kernels.reference(problem, **params)
+    assert np.array_equal(got, want) if isinstance(want, np.ndarray) else got == want
+
+
+def test_the_launcher_refuses_an_unknown_host(two_hosts):
+    run = subprocess.run([two_hosts.launcher(), "-x", "192.0.2.1", "true"], capture_output=True,
+                         text=True)  # fmt: skip
+    assert run.returncode == 255 and "no simulated host 192.0.2.1" in run.stderr
+    ok = subprocess.run([two_hosts.launcher(), two_hosts[1].address, "ip -o -4 addr show eth0"],
+                        capture_output=True, text=True)  # fmt: skip
+    assert two_hosts[1].address in ok.stdout
