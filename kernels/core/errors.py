@@ -26,4 +26,11 @@ class RankFailedError(KernelsError, RuntimeError):
 
 
 class CommandTimeoutError(KernelsError, RuntimeError):
-    """A command ran past its time limit; it and every process it started were stopped."""
+    """A command ran past its time limit; it and every process it started were stopped.
+
+    ``output`` holds what it printed; ``reason`` is the watch's reason when a watch, not
+    the time limit, stopped it.
+    """
+
+    output: str = ""
+    reason: str | None = None

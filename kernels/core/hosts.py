@@ -28,6 +28,7 @@ import itertools
 import os
 import random
 import shutil
+import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -93,6 +94,20 @@ class Host:
     def reconnect(self) -> None:
         """Plug the host back in."""
         _ip("link", "set", self.link, "up")
+
+    def answers(self, timeout: float = 1.0) -> bool:
+        """Whether the host answers on the network now (a TCP probe from this machine).
+
+        A host that is up refuses a connection to a closed port at once; a host cut off
+        (or gone) does not answer within ``timeout`` seconds.
+        """
+        try:
+            with socket.create_connection((self.address, 9), timeout=timeout):
+                return True
+        except ConnectionRefusedError:
+            return True
+        except OSError:
+            return False
 
     def pids(self) -> list[int]:
         """The processes running on this host."""

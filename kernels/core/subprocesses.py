@@ -12,7 +12,8 @@ import contextlib
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import psutil
@@ -52,6 +53,7 @@ def run_command(
     cwd: str | Path | None = None,
     merge_output: bool = False,
     grace: float = 2.0,
+    watch: Callable[[], str | None] | None = None,
 ) -> subprocess.CompletedProcess:
     """Run ``command`` to the end and return its exit code and output (as text).
 
@@ -66,6 +68,10 @@ def run_command(
         As for :class:`subprocess.Popen`; standard input is always the null device.
     merge_output : bool
         Send standard error into standard output (one stream, in order).
+    watch : callable, optional
+        Called about once a second while the command runs; when it returns a reason
+        (a string), the command is stopped as on a timeout and ``CommandTimeoutError``
+        is raised with that reason.
 
     Raises
     ------
@@ -88,15 +94,25 @@ def run_command(
         env=None if env is None else dict(env),
         cwd=cwd,
     )
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
+    deadline = time.monotonic() + timeout
+    reason = None
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            stdout, stderr = process.communicate(
+                timeout=max(0.01, min(left, 1.0) if watch else left)
+            )
+            break
+        except subprocess.TimeoutExpired:
+            reason = watch() if watch else None
+            if reason is None and time.monotonic() < deadline:
+                continue
         stop_process_trees([process], grace=grace)
         stdout, stderr = process.communicate()
-        error = CommandTimeoutError(
+        error = CommandTimeoutError(reason or (
             f"`{Path(command[0]).name} {' '.join(command[1:3])} ...` ran longer than "
-            f"{timeout:g} s and was stopped, with every process it started"
-        )
+            f"{timeout:g} s and was stopped, with every process it started"))  # fmt: skip
+        error.reason = reason
         error.output = "\n".join(part for part in (stdout, stderr) if part)
         raise error from None
     return subprocess.CompletedProcess(list(command), process.returncode, stdout, stderr or "")

@@ -75,11 +75,36 @@ def _environment() -> dict[str, str]:
     return {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 
-def _execute(command: list[str], timeout: float) -> subprocess.CompletedProcess:
-    """Run ``command``; on timeout stop it and all its ranks and raise."""
+class _HostWatch:
+    """Probes the hosts of a run; names a host that stopped answering three times in a row."""
+
+    MISSES = 3
+
+    def __init__(self, hosts, ranks: int) -> None:
+        self.hosts, self.ranks = list(hosts), ranks
+        self.misses = [0] * len(self.hosts)
+
+    def __call__(self) -> str | None:
+        for k, host in enumerate(self.hosts):
+            self.misses[k] = 0 if host.answers(timeout=1.0) else self.misses[k] + 1
+            if self.misses[k] >= self.MISSES:
+                lost = [r for r in range(self.ranks) if r % len(self.hosts) == k]  # round-robin
+                return (f"{host.name} ({host.address}) stopped answering on the network, with "
+                        f"rank(s) {', '.join(map(str, lost))}; mpiexec and every rank were "
+                        "stopped")  # fmt: skip
+        return None
+
+
+def _execute(
+    command: list[str], timeout: float, hosts=None, ranks: int = 0
+) -> subprocess.CompletedProcess:
+    """Run ``command``; on timeout (or a lost host) stop it and all its ranks and raise."""
     try:
-        return run_command(command, timeout, env=_environment())
+        return run_command(command, timeout, env=_environment(),
+                           watch=None if hosts is None else _HostWatch(hosts, ranks))  # fmt: skip
     except CommandTimeoutError as exc:
+        if exc.reason:
+            raise RankFailedError(f"MPI run failed: {exc.reason}") from None
         raise RankFailedError(
             f"`{Path(command[0]).name} {' '.join(command[1:3])} ...` did not finish within "
             f"{timeout:g} s and was "
@@ -130,7 +155,7 @@ def launch(program: str, ranks: int, timeout: float = DEFAULT_TIMEOUT, hosts=Non
         args = [sys.executable, "-m", "kernels.mpi4py.programs._program", module,
                 str(payload), str(result)]  # fmt: skip
         start = time.perf_counter()
-        completed = _execute(mpiexec_command(ranks, args, hosts), timeout)
+        completed = _execute(mpiexec_command(ranks, args, hosts), timeout, hosts, ranks)
         wall = time.perf_counter() - start
         if completed.returncode != 0 or not result.exists():
             raise _failure(completed)

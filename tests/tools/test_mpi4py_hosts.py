@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import threading
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from conftest import require_root
 
 import kernels
 from kernels.core import sizes
+from kernels.core.errors import RankFailedError
 from kernels.core.hosts import SimulatedHosts, leftover_namespaces
 from kernels.mpi4py.launch import launch
 
@@ -48,3 +50,22 @@ def test_the_launcher_refuses_an_unknown_host(two_hosts):
     ok = subprocess.run([two_hosts.launcher(), two_hosts[1].address, "ip -o -4 addr show eth0"],
                         capture_output=True, text=True)  # fmt: skip
     assert two_hosts[1].address in ok.stdout
+
+
+def test_a_host_cut_off_mid_run_stops_the_job_and_names_the_host():
+    require_root()
+    before = set(leftover_namespaces())  # the module's two hosts may be up
+    with SimulatedHosts(2) as hosts:
+        threading.Timer(2.0, hosts[1].cut).start()
+        # Long enough to be running when the cut comes; the watch (three missed probes,
+        # a second each) stops it, well before the timeout that would catch a regression.
+        with pytest.raises(
+            RankFailedError, match=r"host1 \(.*\) stopped answering.*rank\(s\) 1, 3"
+        ):
+            launch("heat", 4, hosts=hosts, timeout=300, n=1024, steps=200_000)
+        assert hosts[0].answers() and not hosts[1].answers(timeout=0.5)
+    assert set(leftover_namespaces()) == before
+
+
+def test_reachable_hosts_answer_the_probe(two_hosts):
+    assert all(h.answers() for h in two_hosts)
