@@ -53,6 +53,7 @@ SHOWN: dict[str, tuple[str, ...]] = {
         "kernels.mpi4py.programs.monte_carlo_pi",
         "kernels.mpi4py.programs.mandelbrot.solve",
         "kernels.mpi4py.programs.heat",
+        "kernels.mpi4py.programs.heat_overlap.overlapped_step",
     ),
     "numba": (
         "kernels.numba.demos.rows_on_threads",

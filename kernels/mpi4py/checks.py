@@ -136,3 +136,101 @@ def check_allreduce_pi(func: Callable) -> CheckResult:
                            "every rank counts its own chunks; one collective both adds the "
                            "counts and gives the sum to every rank.")  # fmt: skip
     return passed("every rank has the same estimate, equal to the reference.")
+
+
+BLOCKING = {"Send", "Recv", "Sendrecv", "send", "recv", "sendrecv", "Ssend", "Bsend", "Rsend"}
+
+
+def _overlap_harness(comm, sent: bytes, n: int, steps: int):
+    """Rank side of :func:`check_overlapped_step`: ``steps`` steps by ``func``, watched.
+
+    Returns rank 0's field (``None`` elsewhere), the communicator methods called, how many
+    interior updates ran while this rank's requests were still pending, how many steps
+    had interior rows, and how many requests were never completed.
+    """
+    import dill
+    from mpi4py import MPI
+
+    from ..problems import heat
+    from .programs.heat import gather_field, my_block
+
+    func = dill.loads(sent)  # sent with the globals it uses (a notebook's `MPI`, say)
+
+    class Watched:
+        def __init__(self) -> None:
+            self.calls: list[str] = []
+            self.posted: list = []
+
+        def __getattr__(self, name: str):
+            value = getattr(comm, name)
+            if not callable(value):
+                return value
+
+            def recorded(*args, **kwargs):
+                self.calls.append(name)
+                result = value(*args, **kwargs)
+                if isinstance(result, MPI.Request):
+                    self.posted.append(result)
+                return result
+
+            return recorded
+
+    watched, overlapped, with_interior, unfinished = Watched(), 0, 0, 0
+    blocks, (lo, hi), up, down, u = my_block(comm, n)
+    m = hi - lo
+
+    def step(src, dst, a, b):
+        nonlocal overlapped
+        if a >= 2 and b <= m and b > a and any(r != MPI.REQUEST_NULL for r in watched.posted):
+            overlapped += 1  # interior rows computed while messages were in flight
+        heat.step_rows(src, dst, a, b)
+
+    new = u.copy()
+    if m:
+        for _ in range(steps):
+            watched.posted.clear()
+            func(watched, u, new, up, down, step)
+            unfinished += sum(r != MPI.REQUEST_NULL for r in watched.posted)
+            with_interior += m >= 3
+            u, new = new, u
+    field = gather_field(comm, n, blocks, u, lo, hi)
+    return field, watched.calls, overlapped, with_interior, unfinished
+
+
+@needs_function
+def check_overlapped_step(func: Callable) -> CheckResult:
+    """Check ``func(comm, u, new, up, down, step)``: non-blocking halos, interior in between."""
+    import dill
+
+    from ..problems import heat
+
+    rng = fresh_rng()
+    n, steps = int(rng.integers(20, 60)), int(rng.integers(5, 15))
+    want = heat.reference(n, steps)
+    for ranks in (2, 3):
+        got = _on_ranks(_overlap_harness, ranks, dill.dumps(func, recurse=True), n, steps)
+        if isinstance(got, CheckResult):
+            return got
+        (field, *_), _ = got[0]
+        results = [value for value, _ in got]
+        calls = {name for _, names, *_ in results for name in names}
+        if not {"Isend", "Irecv"} <= calls:
+            return failed(f"on {ranks} ranks the halos did not travel by Isend and Irecv",
+                          "post the receives and the sends without blocking; each returns "
+                          "a request to complete later.")  # fmt: skip
+        if calls & BLOCKING:
+            return failed(f"a blocking call ({', '.join(sorted(calls & BLOCKING))}) was made",
+                          "the exercise is to exchange without blocking.")  # fmt: skip
+        if any(unfinished for *_, unfinished in results):
+            return failed("some requests were never completed",
+                          "wait for every request (Waitall) before the step ends.")  # fmt: skip
+        if not isinstance(field, np.ndarray) or not np.array_equal(field, want):
+            return failed(f"after {steps} steps on {ranks} ranks the field differs from the "
+                          "reference",
+                          "the first and last rows of a block need their halos: compute them "
+                          "only after the messages have arrived.")  # fmt: skip
+        if any(overlapped < interior for _, _, overlapped, interior, _ in results):
+            return failed("the interior rows were not computed while the messages travelled",
+                          "compute the rows that need no halo between posting the requests "
+                          "and waiting for them.")  # fmt: skip
+    return passed("halos exchanged without blocking, the interior computed meanwhile, exact.")

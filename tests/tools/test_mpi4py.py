@@ -237,3 +237,69 @@ def test_checkers_pass_right_and_fail_wrong_answers(check, right, wrongs, quick_
 
 def test_swap_checker_names_the_deadlock(quick_deadlock_detection):
     assert "a deadlock" in checks.check_swap(swap_deadlocks).message
+
+
+@from_notebook
+def _post(comm, u, up, down):
+    return [comm.Irecv(u[0], source=up), comm.Irecv(u[-1], source=down),
+            comm.Isend(u[1], dest=up), comm.Isend(u[-2], dest=down)]  # fmt: skip
+
+
+@from_notebook
+def overlapped(comm, u, new, up, down, step):
+    from mpi4py import MPI
+
+    m = len(u) - 2
+    requests = _post(comm, u, up, down)
+    step(u, new, 2, m)
+    MPI.Request.Waitall(requests)
+    step(u, new, 1, 2)
+    if m > 1:
+        step(u, new, m, m + 1)
+
+
+@from_notebook
+def blocking_exchange(comm, u, new, up, down, step):
+    comm.Sendrecv(u[1], dest=up, recvbuf=u[-1], source=down)
+    comm.Sendrecv(u[-2], dest=down, recvbuf=u[0], source=up)
+    step(u, new, 1, len(u) - 1)
+
+
+@from_notebook
+def waits_before_computing(comm, u, new, up, down, step):
+    from mpi4py import MPI
+
+    MPI.Request.Waitall(_post(comm, u, up, down))
+    step(u, new, 1, len(u) - 1)
+
+
+@from_notebook
+def every_row_before_the_halos(comm, u, new, up, down, step):
+    from mpi4py import MPI
+
+    requests = _post(comm, u, up, down)
+    step(u, new, 1, len(u) - 1)
+    MPI.Request.Waitall(requests)
+
+
+@from_notebook
+def never_waits(comm, u, new, up, down, step):
+    m = len(u) - 2
+    _post(comm, u, up, down)
+    step(u, new, 2, m)
+    step(u, new, 1, 2)
+    if m > 1:
+        step(u, new, m, m + 1)
+
+
+def test_overlapped_step_checker():
+    assert_checker_contract(checks.check_overlapped_step, overlapped,
+                            [blocking_exchange, waits_before_computing,
+                             every_row_before_the_halos, never_waits])  # fmt: skip
+
+
+@pytest.mark.parametrize("ranks", [1, 2, 3, 4])
+def test_the_overlapping_program_is_the_reference_bit_for_bit(ranks):
+    params = sizes.params("heat", "test")
+    got = mpi_launch.launch("heat_overlap", ranks, **params).result
+    assert np.array_equal(got, kernels.reference("heat", **params))

@@ -21,7 +21,12 @@ def exchange_halos(comm: MPI.Comm, u: np.ndarray, up: int, down: int) -> None:
     comm.Sendrecv(u[-2], dest=down, recvbuf=u[0], source=up)  # my bottom row goes down
 
 
-def solve(comm: MPI.Comm, n: int, steps: int) -> np.ndarray | None:
+def my_block(comm: MPI.Comm, n: int):
+    """This rank's share of the rows: the blocks, its ``(lo, hi)``, neighbours, and its rows.
+
+    The rows come with a halo row on each side; ranks beyond the number of interior rows
+    get none (``lo == hi``) and take no part in the exchange.
+    """
     rank, size = comm.rank, comm.size
     blocks = heat.row_blocks(n, size)
     blocks += [(blocks[-1][1], blocks[-1][1])] * (size - len(blocks))  # idle ranks: no rows
@@ -30,14 +35,24 @@ def solve(comm: MPI.Comm, n: int, steps: int) -> np.ndarray | None:
     up = rank - 1 if hi > lo and rank > 0 else MPI.PROC_NULL
     down = rank + 1 if hi > lo and rank + 1 in working else MPI.PROC_NULL
     u = heat.initial(n)[lo - 1 : hi + 1].copy()  # my rows and a halo row on each side
+    return blocks, (lo, hi), up, down, u
+
+
+def gather_field(comm: MPI.Comm, n: int, blocks, u: np.ndarray, lo: int, hi: int):
+    """The whole field on rank 0 (``None`` elsewhere): every block's rows by ``Gatherv``."""
+    counts = [(b - a) * n for a, b in blocks]
+    field = heat.initial(n) if comm.rank == 0 else None
+    recv = (field[1 : n - 1].reshape(-1), counts) if comm.rank == 0 else None
+    comm.Gatherv(u[1 : hi - lo + 1].reshape(-1), recv, root=0)
+    return field
+
+
+def solve(comm: MPI.Comm, n: int, steps: int) -> np.ndarray | None:
+    blocks, (lo, hi), up, down, u = my_block(comm, n)
     new = u.copy()
     if hi > lo:
         for _ in range(steps):
             exchange_halos(comm, u, up, down)
             heat.step_rows(u, new, 1, hi - lo + 1)
             u, new = new, u
-    counts = [(b - a) * n for a, b in blocks]
-    field = heat.initial(n) if rank == 0 else None
-    recv = (field[1 : n - 1].reshape(-1), counts) if rank == 0 else None
-    comm.Gatherv(u[1 : hi - lo + 1].reshape(-1), recv, root=0)
-    return field
+    return gather_field(comm, n, blocks, u, lo, hi)
