@@ -54,6 +54,7 @@ SHOWN: dict[str, tuple[str, ...]] = {
         "kernels.mpi4py.programs.mandelbrot.solve",
         "kernels.mpi4py.programs.heat",
         "kernels.mpi4py.programs.heat_overlap.overlapped_step",
+        "kernels.mpi4py.programs.heat_cart.exchange_halos",
     ),
     "numba": (
         "kernels.numba.demos.rows_on_threads",
@@ -83,7 +84,7 @@ FILES: dict[str, tuple[tuple[str, str], ...]] = {
     "c": (("kernels.c", "lanes.h"), ("kernels.c", "mandelbrot.c")),
     "mpi4py": tuple(
         ("kernels.mpi4py.examples", f"{name}.py")
-        for name in ("hello", "point_to_point", "collectives", "deadlock", "futures_pi")
+        for name in ("hello", "point_to_point", "collectives", "deadlock", "futures_pi", "split")
     ),
 }
 

@@ -8,8 +8,9 @@ from checker_cases import assert_checker_contract, case_id
 
 import kernels
 from kernels.core import machine, registry, sizes
+from kernels.core.errors import RankFailedError
 from kernels.core.registry import get_problem
-from kernels.mpi4py import checks
+from kernels.mpi4py import checks, examples
 from kernels.mpi4py import launch as mpi_launch
 
 
@@ -303,3 +304,22 @@ def test_the_overlapping_program_is_the_reference_bit_for_bit(ranks):
     params = sizes.params("heat", "test")
     got = mpi_launch.launch("heat_overlap", ranks, **params).result
     assert np.array_equal(got, kernels.reference("heat", **params))
+
+
+@pytest.mark.parametrize(("ranks", "dims"), [(1, [1, 1]), (2, [2, 1]), (4, [2, 2]), (6, [3, 2])])
+def test_the_cartesian_stencil_is_the_reference_on_every_grid_of_ranks(ranks, dims):
+    params = {"n": 23, "steps": 9}
+    got = mpi_launch.launch("heat_cart", ranks, **params).result
+    assert got["dims"] == dims
+    assert np.array_equal(got["field"], kernels.reference("heat", **params))
+
+
+def test_the_cartesian_stencil_refuses_too_many_ranks_for_the_grid():
+    with pytest.raises(RankFailedError, match=r"a 2 x 2 grid of ranks needs n >= 4, got n=3"):
+        mpi_launch.launch("heat_cart", 4, n=3, steps=1)
+
+
+def test_split_makes_one_communicator_per_row_of_ranks():
+    out = mpi_launch.run_script(examples.path("split"), 4)
+    assert "rank 1 of 2 in row 0, whose world ranks sum to 1" in out
+    assert "rank 0 of 2 in row 1, whose world ranks sum to 5" in out
