@@ -196,7 +196,7 @@ def measure(problem: str, ranks: list[int], repeat: int = 3, **params: Any):
 
 def run_script(
     script: str | Path, ranks: int, *args: str, timeout: float = 120.0, check: bool = True,
-    futures: bool = False,
+    futures: bool = False, hosts=None,
 ) -> str:  # fmt: skip
     """Run ``script args`` with ``python -m mpi4py`` on ``ranks`` ranks; return the output.
 
@@ -204,14 +204,15 @@ def run_script(
     an uncaught exception on any rank abort all of them instead of leaving the others
     waiting. With ``check`` a failure raises :class:`RankFailedError` with the output.
     With ``futures`` the script runs under ``-m mpi4py.futures``: rank 0 runs it and the
-    other ranks serve its ``MPIPoolExecutor``.
+    other ranks serve its ``MPIPoolExecutor``. With ``hosts`` (simulated hosts), the
+    ranks are dealt round-robin to them, as in :func:`launch`.
     """
     runner = "mpi4py.futures" if futures else "mpi4py"
     labelled = "kernels.mpi4py.programs.labelled"
     command = mpiexec_command(
-        ranks, [sys.executable, "-m", runner, "-m", labelled, str(script), *args]
+        ranks, [sys.executable, "-m", runner, "-m", labelled, str(script), *args], hosts
     )
-    completed = _execute(command, timeout)
+    completed = _execute(command, timeout, hosts, ranks)
     output = _tail(completed.stdout, completed.stderr, lines=10_000)
     if check and completed.returncode != 0:
         raise RankFailedError(f"{Path(script).name} failed on {ranks} ranks:\n{output}")

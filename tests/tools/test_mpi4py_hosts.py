@@ -13,6 +13,8 @@ import kernels
 from kernels.core import sizes
 from kernels.core.errors import RankFailedError
 from kernels.core.hosts import SimulatedHosts, leftover_namespaces
+from kernels.mpi4py import examples
+from kernels.mpi4py import launch as launch_module
 from kernels.mpi4py.launch import launch
 
 
@@ -69,3 +71,10 @@ def test_a_host_cut_off_mid_run_stops_the_job_and_names_the_host():
 
 def test_reachable_hosts_answer_the_probe(two_hosts):
     assert all(h.answers() for h in two_hosts)
+
+
+def test_mpi4py_futures_pool_spans_the_hosts(two_hosts):
+    out = launch_module.run_script(examples.path("futures_pi"), 3, futures=True, hosts=two_hosts)
+    assert "tasks done by worker ranks: [1, 2]" in out  # rank 1 on host1, rank 2 on host0
+    estimate, reference = out.split("pi ~")[1].split("| reference")
+    assert float(estimate) == float(reference)
