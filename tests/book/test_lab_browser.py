@@ -167,7 +167,7 @@ def test_chapter_runs_and_reads_well_in_jupyterlab(lab, browser, chapter):
             if state["errors"] or (not state["busy"] and state["unrun"] == 0):
                 break
             assert time.monotonic() < deadline, f"{state['unrun']} cells still to run"
-            page.wait_for_timeout(1000)
+            page.wait_for_timeout(250)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{Path(chapter).stem}.png"))
         assert not state["errors"], state["errors"]

@@ -161,7 +161,7 @@ def test_top_functions_checker():
 
 def test_top_functions_checker_on_many_draws(monkeypatch):
     assert_contract_on_many_draws(checks.check_top_functions, top_by(2), TOP_WRONGS[:3],
-                                  monkeypatch, draws=12)  # fmt: skip
+                                  monkeypatch, draws=6)  # fmt: skip
 
 
 def predict_with(column, law=laws.amdahl_speedup, swap=False):
@@ -201,7 +201,7 @@ def test_amdahl_from_profile_checker():
 
 def test_amdahl_from_profile_checker_on_many_draws(monkeypatch):
     assert_contract_on_many_draws(checks.check_amdahl_from_profile, predict_with(3),
-                                  AMDAHL_WRONGS, monkeypatch, draws=8)  # fmt: skip
+                                  AMDAHL_WRONGS, monkeypatch, draws=4)  # fmt: skip
 
 
 def step_in_place(src, dst, r):
