@@ -23,6 +23,8 @@ NOUNS = ("table", "field", "mesh", "rows", "image", "spectrum", "signal", "graph
          "records", "grid", "model", "matrix", "stream", "events", "particles")  # fmt: skip
 # Iterations of a busy loop per unit of work: a few milliseconds on a laptop.
 UNIT = 60_000
+# Profiles of one case before a timing answer counts as wrong (noise, not the answer).
+TRIES = 3
 
 BUSY = """
 def {name}(k):
@@ -76,18 +78,26 @@ def check_top_functions(func: Callable) -> CheckResult:
     for _ in range(3):
         program, leaves, by_cumulative, tiny = _top_program(rng)
         n = int(rng.integers(2, 4))
-        try:
-            got = call(func, program, n)
-        except Exception as exc:
-            return failed(f"calling it raised {type(exc).__name__}: {exc}",
-                          "profile `program()` with cProfile, then read the pstats.")  # fmt: skip
-        if not isinstance(got, (list, tuple)) or not all(isinstance(x, str) for x in got):
-            return failed(f"it returned {type(got).__name__}, not a list of function names",
-                          "return names as strings: the last part of a pstats key.")  # fmt: skip
-        got = list(got)
-        if len(got) != n:
-            return failed(f"asked for {n} functions, it returned {len(got)}",
-                          "keep the first `n` rows of the sorted profile.")  # fmt: skip
+        # A busy machine can pre-empt a function mid-run and swap two neighbours of the
+        # ranking: a case passes if any of three profiles of it gets the order right.
+        for _ in range(TRIES):
+            try:
+                got = call(func, program, n)
+            except Exception as exc:
+                return failed(f"calling it raised {type(exc).__name__}: {exc}",
+                              "profile `program()` with cProfile, then read the "
+                              "pstats.")  # fmt: skip
+            if not isinstance(got, (list, tuple)) or not all(isinstance(x, str) for x in got):
+                return failed(f"it returned {type(got).__name__}, not a list of function "
+                              "names",
+                              "return names as strings: the last part of a pstats "
+                              "key.")  # fmt: skip
+            got = list(got)
+            if len(got) != n:
+                return failed(f"asked for {n} functions, it returned {len(got)}",
+                              "keep the first `n` rows of the sorted profile.")  # fmt: skip
+            if got == leaves[:n]:
+                break
         if got == leaves[:n]:
             continue
         if got[:1] == by_cumulative[:1] or got == by_cumulative[:n]:
@@ -138,18 +148,24 @@ def check_amdahl_from_profile(func: Callable) -> CheckResult:
     for _ in range(2):
         program, parallel = _amdahl_program(rng, float(rng.uniform(0.6, 0.9)))
         workers = int(rng.integers(3, 17))
-        before = _profiled_share(program, parallel)
-        try:
-            got = call(func, program, parallel, workers)
-        except Exception as exc:
-            return failed(f"calling it raised {type(exc).__name__}: {exc}",
-                          "profile `program()`, find the parallel function by name.")  # fmt: skip
-        if isinstance(got, bool) or not isinstance(got, (int, float, np.integer, np.floating)):
-            return failed(f"it returned {type(got).__name__}, not a speedup",
-                          "return one number: the predicted speedup.")  # fmt: skip
-        after = _profiled_share(program, parallel)
-        predictions = [laws.amdahl_speedup(workers, 1 - p) for p in (before, after)]
-        if any(abs(got - s) <= 0.08 * s for s in predictions):
+        for _ in range(TRIES):  # as above: noise gets three chances, a wrong rule none
+            before = _profiled_share(program, parallel)
+            try:
+                got = call(func, program, parallel, workers)
+            except Exception as exc:
+                return failed(f"calling it raised {type(exc).__name__}: {exc}",
+                              "profile `program()`, find the parallel function by "
+                              "name.")  # fmt: skip
+            if isinstance(got, bool) or not isinstance(got, (int, float, np.integer,
+                                                             np.floating)):  # fmt: skip
+                return failed(f"it returned {type(got).__name__}, not a speedup",
+                              "return one number: the predicted speedup.")  # fmt: skip
+            after = _profiled_share(program, parallel)
+            predictions = [laws.amdahl_speedup(workers, 1 - p) for p in (before, after)]
+            close = any(abs(got - s) <= 0.08 * s for s in predictions)
+            if close:
+                break
+        if close:
             continue
         if abs(got - workers) < 1e-9:
             return failed("the prediction is the number of workers",

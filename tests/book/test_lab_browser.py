@@ -151,7 +151,9 @@ def test_chapter_runs_and_reads_well_in_jupyterlab(lab, browser, chapter):
     context.route("**/*", route)
     page = context.new_page()
     try:
-        page.goto(f"{lab}lab/tree/notebooks/{chapter}?token={TOKEN}")
+        # A fresh workspace: without `reset`, every notebook opened before comes back as a
+        # tab, each with a kernel of its own.
+        page.goto(f"{lab}lab/tree/notebooks/{chapter}?token={TOKEN}&reset")
         page.wait_for_function("() => window.jupyterapp?.shell?.currentWidget?.sessionContext"
                                "?.session?.kernel?.status === 'idle'", timeout=120_000)  # fmt: skip
         before = page.evaluate(NOTEBOOK_STATE)
@@ -171,6 +173,7 @@ def test_chapter_runs_and_reads_well_in_jupyterlab(lab, browser, chapter):
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{Path(chapter).stem}.png"))
         assert not state["errors"], state["errors"]
+        assert len(_get(f"{lab}api/kernels")) == 1  # this chapter's kernel, no other
         assert state["collapsed"] == state["solutions"]  # running does not expand them
         source = (ROOT / "notebooks" / chapter).read_text()
         if "explorer(" in source or "widgets" in source:
