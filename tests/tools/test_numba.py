@@ -182,6 +182,12 @@ def squares_on_threads_with_the_gil(x, workers):  # threads take turns
         return int(sum(pool.map(sum_squares_holding_the_gil, np.array_split(x, workers))))
 
 
+def squares_with_the_gil_naming_nogil(x, workers):  # the nogil function only named
+    with ThreadPoolExecutor(workers) as pool:
+        pieces = pool.map(sum_squares_holding_the_gil, np.array_split(x, workers))
+        return int(sum(pieces)) + int(sum_squares(x[:0]))
+
+
 def squares_in_one_call(x, workers):  # serial: no threads
     return int(sum_squares(x))
 
@@ -222,6 +228,8 @@ def squares_on_processes(x, workers):  # processes, not threads
             squares_on_threads,
             [
                 squares_on_threads_with_the_gil,
+                squares_under_a_lock,
+                squares_with_the_gil_naming_nogil,
                 squares_in_one_call,
                 squares_on_numpy_threads,
                 squares_without_the_remainder,
