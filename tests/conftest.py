@@ -47,16 +47,28 @@ def require_program(name: str, install: str) -> str:
     pytest.skip(message)
 
 
-def require_root() -> None:
-    """Simulated hosts need root: a failure under ``CI`` (CI runs as root), a skip elsewhere."""
-    from kernels.core.hosts import hosts_unavailable
-
-    reason = hosts_unavailable()
+def _require(reason: str | None, what: str) -> None:
+    """Nothing if ``reason`` is ``None``; else a failure under ``CI`` (which runs as root and
+    whose ``.ci/run`` installs the system packages), a skip elsewhere, saying why."""
     if reason is None:
         return
     if os.environ.get("CI"):
-        pytest.fail(f"simulated hosts cannot be made here: {reason}")
-    pytest.skip(f"simulated hosts cannot be made here: {reason}")
+        pytest.fail(f"{what}: {reason}")
+    pytest.skip(f"{what}: {reason}")
+
+
+def require_root() -> None:
+    """Simulated hosts need root (and iproute2)."""
+    from kernels.core.hosts import hosts_unavailable
+
+    _require(hosts_unavailable(), "simulated hosts cannot be made here")
+
+
+def require_slurm() -> None:
+    """A single-node SLURM needs root and Debian's SLURM and munge packages."""
+    from kernels.core.slurm import slurm_unavailable
+
+    _require(slurm_unavailable(), "SLURM cannot be started here")
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,8 @@
 """What this machine offers: cores, CPU, libraries, MPI, a C compiler with OpenMP, a GPU.
 
 :func:`usable_cores` is the one definition of how many cores this process may use (the
-affinity mask and any cgroup CPU quota, as a container or a job allocation sets them);
-sizes, the command line and the notebooks all take it from here.
+affinity mask, any cgroup CPU quota and a SLURM job's CPUs, as a container or a job
+allocation set them); sizes, the command line and the notebooks all take it from here.
 """
 
 from __future__ import annotations
@@ -64,11 +64,37 @@ def cgroup_cpu_limit(root: Path = Path("/sys/fs/cgroup")) -> float | None:
     return None
 
 
+def slurm_cpus(environ: dict[str, str] | None = None) -> int | None:
+    """The CPUs a SLURM job gave this task, or ``None`` outside a job.
+
+    ``SLURM_CPUS_PER_TASK`` (set by ``--cpus-per-task``), else ``SLURM_CPUS_ON_NODE``
+    (what the job holds on this node). Read only inside a job (``SLURM_JOB_ID`` set):
+    a variable left in a login shell's environment says nothing.
+
+    Examples
+    --------
+    >>> slurm_cpus({"SLURM_JOB_ID": "7", "SLURM_CPUS_PER_TASK": "4"})
+    4
+    >>> slurm_cpus({"SLURM_CPUS_PER_TASK": "4"}) is None
+    True
+    """
+    environ = os.environ if environ is None else environ
+    if not environ.get("SLURM_JOB_ID"):
+        return None
+    for name in ("SLURM_CPUS_PER_TASK", "SLURM_CPUS_ON_NODE"):
+        value = environ.get(name, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return None
+
+
 def usable_cores() -> int:
-    """The cores this process may use: its affinity mask, capped by a cgroup CPU quota.
+    """The cores this process may use: its affinity mask, capped by a cgroup CPU quota
+    and, inside a SLURM job, by the CPUs the job gave its task (:func:`slurm_cpus`).
 
     ``os.cpu_count()`` counts the machine's cores, which a container, ``taskset`` or a
-    job allocation may not give to this process.
+    job allocation may not give to this process. The book's default worker counts
+    (``python -m kernels bench``, the thread pools) come from here.
 
     Examples
     --------
@@ -82,6 +108,9 @@ def usable_cores() -> int:
     limit = cgroup_cpu_limit()
     if limit is not None:
         count = min(count, max(1, math.ceil(limit)))
+    allocated = slurm_cpus()
+    if allocated is not None:
+        count = min(count, allocated)
     return max(1, count)
 
 

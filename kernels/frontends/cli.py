@@ -73,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     hosts.add_argument("count", type=int, help="how many hosts, 1 to 20")
     hosts.add_argument("--rate", help="bandwidth of each host's link, e.g. 1gbit")
     hosts.add_argument("--delay", help="one-way delay on each link, e.g. 1ms (needs sch_netem)")
+    slurm = sub.add_parser("slurm", help="a single-node SLURM: keep it up, or run the book's jobs")
+    slurm.add_argument("action", choices=["up", "jobs"],
+                       help="up: until Ctrl-C; jobs: run and check book/slurm's jobs")  # fmt: skip
+    slurm.add_argument("--record", type=Path, help="jobs: write the transcripts to this folder")
     return parser
 
 
@@ -102,6 +106,40 @@ def _hosts(args: argparse.Namespace, wait=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print("removed")
+    return 0
+
+
+def _slurm(args: argparse.Namespace, wait=None) -> int:
+    """Keep a single-node SLURM up until interrupted, or run the book's jobs on one."""
+    import signal
+    import tempfile
+
+    from ..core.slurm import SingleNodeSlurm, SlurmUnavailable
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        if args.action == "jobs":
+            from .slurm_jobs import run_book_jobs
+
+            with tempfile.TemporaryDirectory(prefix="kernels-jobs-") as work:
+                for name, text in run_book_jobs(Path(work), args.record).items():
+                    print(f"# {name}\n{text}")
+            return 0
+        with SingleNodeSlurm() as slurm:
+            print(f"SLURM is up: partition book, {slurm.cpus} CPUs. In another shell:\n"
+                  f"  export SLURM_CONF={slurm.conf}\n  sinfo; sbatch job.sbatch; squeue\n"
+                  "Ctrl-C cancels the jobs and stops it.", flush=True)  # fmt: skip
+            try:
+                (wait or signal.pause)()
+            except KeyboardInterrupt:
+                pass
+    except (SlurmUnavailable, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print("stopped")
     return 0
 
 
@@ -212,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
             return _chapters(args)
         if args.command == "hosts":
             return _hosts(args)
+        if args.command == "slurm":
+            return _slurm(args)
         return _bench(args)
     except (ValueError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)

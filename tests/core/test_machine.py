@@ -37,3 +37,24 @@ def test_usable_cores_is_the_affinity_mask_capped_by_the_quota(monkeypatch, quot
     assert machine.usable_cores() == want
     assert machine.cores()["usable"] == want
     assert sizes.max_workers() == min(max(want, 2), 8)
+
+
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [
+        ({"SLURM_JOB_ID": "7", "SLURM_CPUS_PER_TASK": "1"}, 1),
+        ({"SLURM_JOB_ID": "7", "SLURM_CPUS_ON_NODE": "1"}, 1),
+        ({"SLURM_JOB_ID": "7", "SLURM_CPUS_PER_TASK": "1", "SLURM_CPUS_ON_NODE": "64"}, 1),
+        ({"SLURM_JOB_ID": "7", "SLURM_CPUS_PER_TASK": "4096"}, None),  # more than the mask
+        ({"SLURM_CPUS_PER_TASK": "1"}, None),  # left in a login shell: not a job
+        ({"SLURM_JOB_ID": "7", "SLURM_CPUS_PER_TASK": "x"}, None),
+    ],
+)
+def test_usable_cores_inside_a_slurm_job(monkeypatch, variables, expected):
+    for name in ("SLURM_JOB_ID", "SLURM_CPUS_PER_TASK", "SLURM_CPUS_ON_NODE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(machine, "cgroup_cpu_limit", lambda: None)
+    affinity = len(os.sched_getaffinity(0))
+    assert machine.usable_cores() == (affinity if expected is None else expected)
