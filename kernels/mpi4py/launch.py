@@ -63,10 +63,15 @@ def mpiexec_command(ranks: int, args: list[str], hosts=None) -> list[str]:
         return [mpiexec_path(), "-n", str(ranks), *args]
     # Across simulated hosts: hydra starts its proxy on each host through the hosts'
     # ssh-like launcher, talks to them over the bridge, and deals the ranks round-robin;
-    # the ranks' messages go over TCP on each host's own interface.
+    # the ranks' messages go over TCP on each host's own interface. All hosts share this
+    # machine's memory, so MPICH and UCX would pass messages through shared memory, never
+    # touching the network: NOLOCAL and UCX's tcp transport make them cross it, as
+    # between real machines.
     return [mpiexec_path(), "-launcher", "ssh", "-launcher-exec", hosts.launcher(),
             "-iface", hosts.bridge, "-hosts", ",".join(h.address for h in hosts),
             "-n", str(ranks), "-genv", "FI_PROVIDER", "tcp", "-genv", "FI_TCP_IFACE", "eth0",
+            "-genv", "MPIR_CVAR_NOLOCAL", "1", "-genv", "UCX_TLS", "tcp,self",
+            "-genv", "UCX_NET_DEVICES", "eth0",
             *args]  # fmt: skip
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -78,3 +79,38 @@ def test_mpi4py_futures_pool_spans_the_hosts(two_hosts):
     assert "tasks done by worker ranks: [1, 2]" in out  # rank 1 on host1, rank 2 on host0
     estimate, reference = out.split("pi ~")[1].split("| reference")
     assert float(estimate) == float(reference)
+
+
+def test_messages_between_hosts_cross_the_network(two_hosts, tmp_path):
+    """8 MiB sent from rank 0 (host 0) to rank 1 (host 1) pass through host 1's link.
+
+    Without this, MPICH sees one machine and passes the message through shared memory:
+    the ranks would sit in two namespaces and never touch the network.
+    """
+    script = tmp_path / "send.py"
+    script.write_text(
+        "import numpy as np\nfrom mpi4py import MPI\ncomm = MPI.COMM_WORLD\n"
+        "data = np.ones(1 << 20)\n"
+        "if comm.rank == 0: comm.Send(data, dest=1)\n"
+        "else: comm.Recv(data, source=0); print('got', data.sum())\n"
+    )
+    link = two_hosts[1].link
+
+    def link_bytes() -> int:
+        stats = Path("/sys/class/net", link, "statistics")
+        return sum(int((stats / f"{way}_bytes").read_text()) for way in ("rx", "tx"))
+
+    before = link_bytes()
+    out = launch_module.run_script(script, 2, hosts=two_hosts)
+    assert "got 1048576.0" in out
+    assert link_bytes() - before >= 8 << 20
+
+
+def test_pingpong_table_has_a_round_trip_per_size_and_place():
+    require_root()
+    from kernels.mpi4py.across_hosts import pingpong_table
+
+    table = pingpong_table([8, 4096], rate="1gbit")
+    assert list(table.index) == [8, 4096]
+    assert list(table.columns) == ["one host", "two hosts", "two hosts, 1gbit links"]
+    assert (table > 0).all().all()

@@ -37,3 +37,12 @@ def pingpong(comm: MPI.Comm, sizes_bytes: list[int], repeat: int = 20) -> list[d
                     best = min(best, MPI.Wtime() - start)
             rows.append({"bytes": data.nbytes, "method": method, "seconds": best})
     return rows if rank == 0 else None
+
+
+if __name__ == "__main__":  # python -m mpi4py pingpong.py BYTES...: one line per size
+    import sys
+
+    found = pingpong(MPI.COMM_WORLD, [int(b) for b in sys.argv[1:]], repeat=10)
+    for row in found or []:
+        if row["method"].startswith("Send"):
+            print(f"{row['bytes']} {row['seconds']:.9f}")
