@@ -176,8 +176,16 @@ def _calls_noted(func: Callable, names: list[str]) -> Iterator[list[tuple[int, f
     found, spans = func.__globals__, []
     originals = {name: found[name] for name in names}
 
+    # The first two calls start together, so that the second thread is awake and waiting
+    # for the GIL when the first enters compiled code (on a busy machine the operating
+    # system may otherwise wake it only after the first call ended). A call that waits
+    # a second without company (a lock around the call, a single call) goes on alone.
+    together = threading.Barrier(2, timeout=1.0)
+
     def noted(compiled):
         def wrapper(*args, **kwargs):
+            with contextlib.suppress(threading.BrokenBarrierError):
+                together.wait()
             start = time.perf_counter()
             try:
                 return compiled(*args, **kwargs)
@@ -249,7 +257,7 @@ def check_threads_without_gil(func: Callable) -> CheckResult:
                        "hand the pieces to a ThreadPoolExecutor(workers): the point is "
                        "Python threads running compiled code.")  # fmt: skip
     big = rng.integers(-1000, 1000, 4_000_000)
-    for _ in range(5):  # the second thread may start late on a busy machine: a few tries
+    for _ in range(10):  # a busy machine may still run the threads in turn: a few tries
         with _calls_noted(func, names) as spans:
             call(func, big, 2)
         if _overlapping(spans):

@@ -125,8 +125,12 @@ NOTEBOOK_STATE = """() => {
     busy: panel.sessionContext.session?.kernel?.status !== 'idle',
     unrun: code.filter(c => c.model.executionCount === null).length,
     code: code.length,
-    errors: outputs.filter(o => o.output_type === 'error')
-      .map(o => `${o.ename}: ${o.evalue} in the cell ${JSON.stringify(o.cell)}`),
+    // An error, with what its cell printed before it (a checker's reason, for one).
+    errors: outputs.filter(o => o.output_type === 'error').map(o => {
+      const printed = outputs.filter(p => p.cell === o.cell && p.output_type === 'stream')
+        .map(p => [].concat(p.text).join('')).join('');
+      return `${o.ename}: ${o.evalue} in the cell ${JSON.stringify(o.cell)}; printed: ${printed}`;
+    }),
     markdown: cells.filter(c => c.model.type === 'markdown').map(c => c.node.innerText),
     solutions: solutions.length,
     collapsed: solutions.filter(c => c.inputHidden).length,
