@@ -256,7 +256,7 @@ def check_threads_without_gil(func: Callable) -> CheckResult:
                        "thread(s)",
                        "hand the pieces to a ThreadPoolExecutor(workers): the point is "
                        "Python threads running compiled code.")  # fmt: skip
-    big = rng.integers(-1000, 1000, 4_000_000)
+    big = rng.integers(-1000, 1000, 8_000_000)
     for _ in range(10):  # a busy machine may still run the threads in turn: a few tries
         with _calls_noted(func, names) as spans:
             call(func, big, 2)
