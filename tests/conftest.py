@@ -39,15 +39,14 @@ def require_program(name: str, install: str) -> str:
     on a reader's machine the test is skipped with how to install it.
     """
     path = os.environ.get(f"KERNELS_{name.upper()}") or shutil.which(name)
-    if path:
-        return path
-    message = f"{name} is not installed here ({install}; .ci/run installs it under CI)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
+    require(
+        None if path else f"{install}; .ci/run installs it under CI",
+        f"{name} is not installed here",
+    )
+    return path
 
 
-def _require(reason: str | None, what: str) -> None:
+def require(reason: str | None, what: str) -> None:
     """Nothing if ``reason`` is ``None``; else a failure under ``CI`` (which runs as root and
     whose ``.ci/run`` installs the system packages), a skip elsewhere, saying why."""
     if reason is None:
@@ -61,14 +60,14 @@ def require_root() -> None:
     """Simulated hosts need root (and iproute2)."""
     from kernels.core.hosts import hosts_unavailable
 
-    _require(hosts_unavailable(), "simulated hosts cannot be made here")
+    require(hosts_unavailable(), "simulated hosts cannot be made here")
 
 
 def require_slurm() -> None:
     """A single-node SLURM needs root and Debian's SLURM and munge packages."""
     from kernels.core.slurm import slurm_unavailable
 
-    _require(slurm_unavailable(), "SLURM cannot be started here")
+    require(slurm_unavailable(), "SLURM cannot be started here")
 
 
 @pytest.fixture(scope="module")

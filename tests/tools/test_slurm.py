@@ -15,7 +15,7 @@ import time
 
 import psutil
 import pytest
-from conftest import require_slurm
+from conftest import require, require_slurm
 
 from kernels.core import machine
 from kernels.core import slurm as slurm_module
@@ -76,8 +76,8 @@ def test_a_failing_rank_fails_the_job_with_its_error(slurm, tmp_path):
 
 def test_a_job_s_cpus_are_the_default_worker_count(slurm, tmp_path):
     """With the affinity mask widened again (taskset), SLURM's variables still count."""
-    if machine.usable_cores() < 2:
-        pytest.skip("a 1-core machine cannot tell the allocation from the machine")
+    one_core = "a 1-core machine cannot tell the allocation from the machine"
+    require(one_core if machine.usable_cores() < 2 else None, "this test needs 2 cores")
     (tmp_path / "cores.sbatch").write_text(
         "#!/bin/bash\n#SBATCH --cpus-per-task=1\n#SBATCH --output=cores-%j.out\n"
         f"taskset -c 0-{machine.usable_cores() - 1} "
