@@ -5,8 +5,9 @@ Each host is a network namespace with its own interface and address on a private
 subnet's last address, so that programs here reach every host as they would reach
 machines on a cluster's network. Programs start *on* a host with :meth:`Host.command`
 (``ip netns exec``). A host can be cut off (its link set down) and reconnected, and the
-links can be limited in bandwidth (``tc tbf``) and, where the kernel has ``sch_netem``,
-delayed. Everything is removed on exit: processes, namespaces, links.
+links can be limited in bandwidth (``tc tbf``) and delayed (by a delay line between each
+host and the bridge, :mod:`kernels.core.delayline`, which works where the kernel lacks
+``sch_netem``). Everything is removed on exit: processes, namespaces, links.
 
 Creating namespaces needs root (``CAP_NET_ADMIN``) and iproute2's ``ip``; without them
 :class:`HostsUnavailable` says what is missing.
@@ -36,7 +37,10 @@ from pathlib import Path
 
 import psutil
 
-# Interface names are at most 15 characters: "kb" / "kv" + a 6-digit tag + a host number.
+from . import delayline
+
+# Interface names are at most 15 characters: "kb", "kv", "kw", "kx" + a 6-digit tag + a
+# host number.
 _TAG = itertools.count()
 
 
@@ -127,8 +131,10 @@ class SimulatedHosts:
     rate : str, optional
         Bandwidth of every host's link, as ``tc`` writes it (``"1gbit"``, ``"100mbit"``).
     delay : str, optional
-        One-way delay added on every host's link (``"50us"``, ``"1ms"``); needs the
-        kernel's ``sch_netem``, and raises :class:`HostsUnavailable` without it.
+        One-way delay added to what every host sends (``"50us"``, ``"1ms"``), as
+        ``netem delay`` on the host's interface would: a message between two hosts takes
+        it once, a round trip twice. A compiled delay line (:mod:`kernels.core.delayline`)
+        does it, so it works on kernels without ``sch_netem``; it needs a C compiler.
     """
 
     count: int
@@ -138,10 +144,12 @@ class SimulatedHosts:
     bridge: str = field(default="", init=False)
     gateway: str = field(default="", init=False)
     _folder: tempfile.TemporaryDirectory | None = field(default=None, init=False)
+    _lines: list[subprocess.Popen] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.count, int) or not 1 <= self.count <= 20:
             raise ValueError(f"count must be an integer from 1 to 20, got {self.count!r}")
+        self._delay_ns = None if self.delay is None else delayline.delay_ns(self.delay)
 
     def __getitem__(self, index: int) -> Host:
         return self.hosts[index]
@@ -202,25 +210,36 @@ class SimulatedHosts:
         _ip("addr", "add", f"{host.address}/24", "dev", "eth0", namespace=namespace)
         _ip("link", "set", "eth0", "up", namespace=namespace)
         _ip("link", "set", "lo", "up", namespace=namespace)
-        _ip("link", "set", link, "master", self.bridge)
+        if self._delay_ns is None:
+            _ip("link", "set", link, "master", self.bridge)
+        else:
+            self._delay(tag, k, link)
         _ip("link", "set", link, "up")
         # No default route: the hosts see only their subnet, so a lookup of an outside
         # name (a DNS server, say) fails at once instead of waiting for a timeout.
-        if self.delay or self.rate:
-            self._shape(namespace)
+        if self.rate:
+            self._limit(namespace)
         return host
 
-    def _shape(self, namespace: str) -> None:
-        """Limit (and delay) what leaves the host, on its side of the link."""
-        if self.delay:
-            spec = ["netem", "delay", self.delay, *(["rate", self.rate] if self.rate else [])]
-        else:
-            spec = ["tbf", "rate", self.rate, "burst", "256kb", "latency", "50ms"]
+    def _delay(self, tag: str, k: int, link: str) -> None:
+        """Join the host's link to the bridge through a delay line (host -> bridge late)."""
+        near, far = f"kw{tag}{k}", f"kx{tag}{k}"
+        _ip("link", "add", near, "type", "veth", "peer", "name", far)
+        _ip("link", "set", far, "master", self.bridge)
+        for name in (near, far):
+            _ip("link", "set", name, "up")
+        try:
+            self._lines.append(delayline.start(link, near, self._delay_ns))
+        except delayline.DelayLineUnavailable as exc:
+            raise HostsUnavailable(str(exc)) from None
+
+    def _limit(self, namespace: str) -> None:
+        """Limit the bandwidth of what leaves the host, on its side of the link."""
+        spec = ["tbf", "rate", self.rate, "burst", "256kb", "latency", "50ms"]
         run = subprocess.run(["ip", "netns", "exec", namespace, "tc", "qdisc", "add", "dev",
                               "eth0", "root", *spec], capture_output=True, text=True)  # fmt: skip
         if run.returncode != 0:
-            what = "delay (the kernel's sch_netem)" if self.delay else "rate limits"
-            raise HostsUnavailable(f"this kernel cannot shape links with {what}: "
+            raise HostsUnavailable(f"this kernel cannot limit links' rate: "
                                    f"{run.stderr.strip()}")  # fmt: skip
 
     def __exit__(self, *exc) -> None:
@@ -232,6 +251,15 @@ class SimulatedHosts:
                     process.kill()
                     running.append(process)
         psutil.wait_procs(running, timeout=10)
+        for line in self._lines:
+            line.terminate()
+        for line in self._lines:
+            try:
+                line.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                line.kill()
+                line.wait()
+        self._lines = []
         for host in self.hosts:
             _ip("link", "del", host.link, check=False)  # and its peer inside the host
             _ip("netns", "del", host.namespace, check=False)
@@ -242,12 +270,36 @@ class SimulatedHosts:
             name = line.split()[0] if line.split() else ""
             if tag and name.startswith(f"kh{tag}-"):
                 _ip("netns", "del", name, check=False)
+        for line in _ip("-o", "link", "show", check=False).splitlines():
+            name = line.split(": ")[1].split("@")[0] if ": " in line else ""
+            if tag and name.startswith((f"kw{tag}", f"kx{tag}")):
+                _ip("link", "del", name, check=False)  # a delay line's pair
         if self.bridge:
             _ip("link", "del", self.bridge, check=False)
         if self._folder is not None:
             self._folder.cleanup()
             self._folder = None
         self.hosts = []
+
+
+# How two machines can be joined: None, both on one host (shared memory); {}, plain
+# virtual links (as fast as this machine copies); or SimulatedHosts' keywords for a link
+# with a cluster network's bandwidth and one-way latency.
+LINKS: dict[str, dict | None] = {
+    "one host": None,
+    "two hosts": {},
+    "10 Gbit/s, 50 µs": {"rate": "10gbit", "delay": "50us"},
+    "1 Gbit/s, 1 ms": {"rate": "1gbit", "delay": "1ms"},
+}
+
+
+def hosts_for(link: dict | None, count: int = 2):
+    """``count`` simulated hosts joined by ``link`` (see :data:`LINKS`), as a context manager.
+
+    For ``None`` (one host) it yields ``None``, which the book's launchers read as "this
+    machine", so that one loop measures every link the same way.
+    """
+    return contextlib.nullcontext() if link is None else SimulatedHosts(count, **link)
 
 
 def leftover_namespaces() -> list[str]:
@@ -258,5 +310,5 @@ def leftover_namespaces() -> list[str]:
         part.split("@")[0] for part in _ip("-o", "link", "show", check=False).split(": ")[1::2]
     ]
     return [n for n in names if n.startswith("kh")] + [
-        n for n in links if n.startswith(("kb", "kv"))
+        n for n in links if n.startswith(("kb", "kv", "kw", "kx"))
     ]

@@ -155,7 +155,8 @@ def plot_chunks(mandelbrot_df: pd.DataFrame, heat_df: pd.DataFrame):
 # --- scheduler overhead ------------------------------------------------------------------
 
 
-def _tiny_graph(count: int) -> list:
+def tiny_graph(count: int) -> list:
+    """``count`` independent tasks that square an integer: a graph of nothing but overhead."""
     return [dask.delayed(tasks.square, pure=True)(i) for i in range(count)]
 
 
@@ -207,9 +208,9 @@ def measure_task_overhead(
     for scheduler in schedulers:
         with _scheduler(scheduler, workers) as (kwargs, startup):
             times = {}
-            dask.compute(*_tiny_graph(small), **kwargs)  # warm-up: pools, imports, caches
+            dask.compute(*tiny_graph(small), **kwargs)  # warm-up: pools, imports, caches
             for count in (small, large):
-                graph = _tiny_graph(count)
+                graph = tiny_graph(count)
                 times[count] = best_of(lambda g=graph: dask.compute(*g, **kwargs), repeat)
         per_task, fixed = cost_per_task(times)
         rows.append({"scheduler": scheduler, "per_task_us": per_task * 1e6,

@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     hosts.add_argument("action", choices=["up"], help="make the hosts and keep them up")
     hosts.add_argument("count", type=int, help="how many hosts, 1 to 20")
     hosts.add_argument("--rate", help="bandwidth of each host's link, e.g. 1gbit")
-    hosts.add_argument("--delay", help="one-way delay on each link, e.g. 1ms (needs sch_netem)")
+    hosts.add_argument("--delay", help="one-way delay on what each host sends, e.g. 1ms")
     slurm = sub.add_parser("slurm", help="a single-node SLURM: keep it up, or run the book's jobs")
     slurm.add_argument("action", choices=["up", "jobs"],
                        help="up: until Ctrl-C; jobs: run and check book/slurm's jobs")  # fmt: skip

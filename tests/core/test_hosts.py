@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 
 import psutil
 import pytest
@@ -88,18 +89,63 @@ def test_everything_is_removed_when_the_block_fails():
     assert leftover_namespaces() == []
 
 
-def test_links_can_be_rate_limited_and_delay_needs_netem():
+def test_links_can_be_rate_limited():
     require_root()
     with SimulatedHosts(2, rate="100mbit") as hosts:
         _serve(hosts[0])
         assert _hello(hosts[0].address).startswith(b"hello")
-    try:
-        with SimulatedHosts(2, delay="1ms") as hosts:
-            _serve(hosts[0])
-            assert _hello(hosts[0].address).startswith(b"hello")
-    except HostsUnavailable as exc:  # a kernel without sch_netem: said plainly
-        assert "sch_netem" in str(exc)
+        shaped = subprocess.run(hosts[0].command(["tc", "qdisc", "show", "dev", "eth0"]),
+                                capture_output=True, text=True).stdout  # fmt: skip
+        assert "tbf" in shaped and "100Mbit" in shaped
     assert leftover_namespaces() == []
+
+
+def _connect_seconds(address: str) -> float:
+    """The shortest of five TCP handshakes with ``address`` (one round trip each)."""
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        with socket.create_connection((address, 9000), timeout=5):
+            times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def test_delayed_links_hold_what_a_host_sends_for_the_delay():
+    require_root()
+    with SimulatedHosts(2, delay="2ms") as hosts:
+        lines = [p for p in psutil.Process().children() if p.name() == "delayline"]
+        assert len(lines) == 2  # one delay line per host
+        _serve(hosts[0])
+        assert _hello(hosts[0].address).startswith(b"hello")
+        # From here to a host and back, the host's answer is delayed once: a handshake
+        # cannot be shorter than the delay, whatever the machine's speed.
+        assert _connect_seconds(hosts[0].address) >= 0.002
+        probe = (f"import socket, time; t = time.perf_counter(); "
+                 f"socket.create_connection(('{hosts[0].address}', 9000)).close(); "
+                 f"print(time.perf_counter() - t)")  # fmt: skip
+        between = subprocess.run(hosts[1].command([sys.executable, "-c", probe]),
+                                 capture_output=True, text=True, timeout=30)  # fmt: skip
+        assert float(between.stdout) >= 0.004, between.stderr  # both hosts' sends delayed
+    assert not any(line.is_running() for line in lines)
+    assert leftover_namespaces() == []
+
+
+def test_a_delayed_host_can_be_cut_off_and_reconnected():
+    require_root()
+    with SimulatedHosts(2, delay="100us") as hosts:
+        _serve(hosts[1])
+        hosts[1].cut()
+        with pytest.raises(OSError):
+            _hello(hosts[1].address, timeout=1.0)
+        hosts[1].reconnect()
+        assert _hello(hosts[1].address, timeout=5.0).startswith(b"hello")
+    assert leftover_namespaces() == []
+
+
+@pytest.mark.parametrize("delay", ["1", "1 minute", "-1ms", "2s", "ms"])
+def test_a_delay_that_is_not_a_time_is_refused(delay):
+    with pytest.raises(ValueError, match="delay"):
+        SimulatedHosts(2, delay=delay)
 
 
 def test_bad_counts_and_missing_rights_are_clear_errors(monkeypatch):

@@ -75,3 +75,17 @@ def test_the_scheduler_host_cut_off_is_a_clear_error_not_a_hang():
                 wait(futures, timeout=120)
         finally:
             client.close(timeout=5)
+
+
+def test_task_costs_are_measured_per_link_and_a_round_trip_pays_the_latency():
+    require_root()
+    from kernels.dask.across_hosts import task_costs
+
+    links = {"one host": None, "slow": {"delay": "1ms"}}
+    table = task_costs(links, counts=(20, 60), repeat=1)
+    assert list(table.index) == ["one host", "slow"]
+    assert list(table.columns) == ["per task, many at once (µs)", "one task, submit to result (ms)"]
+    # The task goes from the scheduler's host to a worker's and the result comes back,
+    # then on to this process: three sends from delayed hosts, 1 ms each at least.
+    assert table.loc["slow", "one task, submit to result (ms)"] >= 3.0
+    assert leftover_namespaces() == []

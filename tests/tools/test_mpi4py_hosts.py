@@ -106,11 +106,26 @@ def test_messages_between_hosts_cross_the_network(two_hosts, tmp_path):
     assert link_bytes() - before >= 8 << 20
 
 
-def test_pingpong_table_has_a_round_trip_per_size_and_place():
+def test_pingpong_table_has_a_round_trip_per_size_and_link():
     require_root()
     from kernels.mpi4py.across_hosts import pingpong_table
 
-    table = pingpong_table([8, 4096], rate="1gbit")
+    links = {"one host": None, "two hosts": {}, "slow": {"rate": "1gbit", "delay": "1ms"}}
+    table = pingpong_table([8, 4096], links)
     assert list(table.index) == [8, 4096]
-    assert list(table.columns) == ["one host", "two hosts", "two hosts, 1gbit links"]
+    assert list(table.columns) == ["one host", "two hosts", "slow"]
     assert (table > 0).all().all()
+    # A round trip crosses the 1 ms delay twice: no machine is fast enough to beat it.
+    assert (table["slow"] >= 2000).all()
+
+
+def test_halo_table_times_both_exchanges_on_each_link_with_equal_fields():
+    require_root()
+    from kernels.mpi4py.across_hosts import halo_table
+
+    steps = 20
+    table = halo_table({"one host": None, "1 ms": {"delay": "1ms"}}, n=64, steps=steps)
+    assert list(table.index) == ["one host", "1 ms"]
+    assert list(table.columns) == ["Sendrecv (s)", "overlapped (s)", "saved by overlapping"]
+    # Every blocking step waits for a halo sent 1 ms earlier by the other host.
+    assert table.loc["1 ms", "Sendrecv (s)"] >= steps * 1e-3

@@ -1,0 +1,90 @@
+"""Links with latency where the kernel cannot add it: a small C delay line.
+
+``tc qdisc ... netem delay 1ms`` is the usual way to give a link latency, but it needs
+the kernel's ``sch_netem`` module, which many kernels (containers, some cloud VMs) lack.
+``delayline.c`` (shipped with the package, compiled here on first use with the
+machine's C compiler) does the same job from user space: it sits between a host's end
+of its link and the switch, holds each frame the host sends for the delay, and passes
+the rest at once. :class:`kernels.core.hosts.SimulatedHosts` uses it for ``delay=``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import re
+import shutil
+import subprocess
+import tempfile
+from importlib.resources import files
+from pathlib import Path
+
+from .errors import CommandTimeoutError
+from .machine import c_compiler
+from .subprocesses import run_command
+
+SOURCE = files(__package__) / "delayline.c"
+_UNITS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
+_LONGEST_NS = 1_000_000_000
+
+
+class DelayLineUnavailable(RuntimeError):
+    """The delay line cannot be built or started here (no C compiler, not root)."""
+
+
+def delay_ns(text: str) -> int:
+    """Nanoseconds in a delay written as ``tc`` writes it: ``"50us"``, ``"1ms"``, ``"0.2ms"``.
+
+    Raises
+    ------
+    ValueError
+        When ``text`` is not a number and a unit (ns, us, ms, s), or is not between 0
+        and 1 s.
+    """
+    match = re.fullmatch(r"\s*(\d+(?:\.\d*)?)\s*(ns|us|ms|s)\s*", str(text))
+    if match is None:
+        raise ValueError(f"a delay is a number and a unit (ns, us, ms or s), got {text!r}")
+    nanoseconds = round(float(match[1]) * _UNITS[match[2]])
+    if not 0 <= nanoseconds <= _LONGEST_NS:
+        raise ValueError(f"a delay must be between 0 and 1 s, got {text!r}")
+    return nanoseconds
+
+
+@functools.cache
+def build() -> Path:
+    """Compile the delay line once per process and return the executable's path."""
+    cc = c_compiler()
+    if cc is None:
+        raise DelayLineUnavailable("delayed links need a C compiler: install gcc (or set CC)")
+    folder = Path(tempfile.mkdtemp(prefix="kernels-delayline-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    source, exe = folder / "delayline.c", folder / "delayline"
+    source.write_text(SOURCE.read_text())
+    try:
+        done = run_command([cc, "-O2", "-Wall", str(source), "-o", str(exe)], 120)
+    except (OSError, CommandTimeoutError) as exc:
+        raise DelayLineUnavailable(f"cannot run the C compiler {cc!r}: {exc}") from None
+    if done.returncode != 0:
+        raise DelayLineUnavailable(f"the delay line did not compile:\n{done.stderr.strip()}")
+    return exe
+
+
+def start(into: str, out_of: str, nanoseconds: int) -> subprocess.Popen:
+    """Start a delay line: frames arriving on ``into`` leave on ``out_of`` late.
+
+    Returns once both interfaces are open. The caller stops it (terminate, then wait);
+    it also stops by itself when the calling process exits.
+    """
+    process = subprocess.Popen([str(build()), into, out_of, str(nanoseconds)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)  # fmt: skip
+    ready = process.stdout.readline().strip() == "ready"
+    process.stdout.close()
+    if not ready:
+        process.wait()
+        why = process.stderr.read().strip()
+        process.stderr.close()
+        raise DelayLineUnavailable(f"the delay line between {into} and {out_of} did not "
+                                   f"start: {why}")  # fmt: skip
+    process.stderr.close()  # it writes only when it cannot start
+    return process
