@@ -28,17 +28,21 @@ from ..core.figures import footnote
 def warm_workers(backends: Iterable[str], workers: Iterable[int]):
     """Pools and clusters for ``backends`` started now, for every worker count.
 
-    Inside the block, ``multiprocessing``, ``multiprocess``, ``joblib`` and
-    ``dask-distributed`` reuse them instead of starting workers on every call. Yields
+    Inside the block, ``multiprocessing``, ``multiprocess``, ``joblib``,
+    ``dask-distributed``, ``mpi`` and ``jax-sharded`` reuse them instead of starting
+    workers (ranks, a JAX process with its devices) on every call. Yields
     ``{backend: {workers: start-up seconds}}`` for the backends that got warm workers.
     """
     from ..core.pools import warm_pools
     from ..core.watched_pool import warm_watched_pools
     from ..dask.cluster import warm_clusters
+    from ..jax.warm import warm_devices
     from ..joblib.pool import keep_workers
+    from ..mpi4py.warm import warm_ranks
 
     starters = {"multiprocessing": warm_pools, "multiprocess": warm_watched_pools,
-                "joblib": keep_workers, "dask-distributed": warm_clusters}  # fmt: skip
+                "joblib": keep_workers, "dask-distributed": warm_clusters,
+                "mpi": warm_ranks, "jax-sharded": warm_devices}  # fmt: skip
     counts = list(workers)
     with contextlib.ExitStack() as stack:
         yield {name: stack.enter_context(start(counts))
@@ -52,9 +56,10 @@ def head_to_head(
     """:func:`kernels.bench.measure` of Mandelbrot with every available backend.
 
     With ``warm``, the process pools and dask clusters are started before the clock
-    runs and reused (:func:`warm_workers`): each tool is timed at its best, doing the
+    runs and reused (:func:`warm_workers`), and so are ``mpi``'s ranks and
+    ``jax-sharded``'s pinned worker processes: each tool is timed at its best, doing the
     work, and what starting its workers cost is in ``startup_s`` (0 where nothing is
-    started; ``mpi`` starts its ranks on every call, and its times include that).
+    started).
     """
     chosen = list(backends) if backends is not None else api.backends("mandelbrot")
     workers = list(workers)

@@ -4,8 +4,9 @@
 has one). ``jax-sharded`` splits the work over ``workers`` devices with a
 :class:`jax.sharding.Mesh` and :func:`jax.shard_map`; where this process has fewer
 devices than ``workers`` (JAX fixes the count when it starts), it runs in a worker
-process started with that many CPU devices (:mod:`kernels.jax.devices`). Both run in
-float64 (``jax.enable_x64``), scoped to the call.
+process started with that many CPU devices and held to as many cores
+(:mod:`kernels.jax.devices`), or inside :func:`kernels.jax.warm.warm_devices` in one
+kept running. Both run in float64 (``jax.enable_x64``), scoped to the call.
 """
 
 from __future__ import annotations
@@ -54,6 +55,11 @@ def run_sharded(problem: str, workers: int, params: dict):
 
 
 def _sharded(problem: str, workers: int, params: dict):
+    from .warm import run_warm
+
+    warm = run_warm(problem, workers, params)
+    if warm is not None:
+        return warm
     if devices(workers) is None:
         return run_in_worker(problem, workers, params)
     return run_sharded(problem, workers, params)

@@ -1,6 +1,7 @@
 """``python -m kernels.jax.worker SPEC OUT``: run ``jax-sharded`` on N CPU devices.
 
-``SPEC`` is JSON ``{"problem", "workers", "params"}``. The process asks JAX for
+``SPEC`` is JSON ``{"problem", "workers", "params"}``. The process holds itself to
+``workers`` cores (one per device: :mod:`kernels.jax.pinned` says why), asks JAX for
 ``workers`` CPU devices before JAX starts, runs the sharded kernel, and saves the result
 to ``OUT`` with ``numpy.save``. Started by :func:`kernels.jax.devices.run_in_worker`.
 """
@@ -10,13 +11,17 @@ from __future__ import annotations
 import json
 import sys
 
-import jax
 import numpy as np
+
+from .pinned import pin_to_cores
 
 
 def main(argv: list[str]) -> int:
     """Run the spec in ``argv[0]`` and save the result to ``argv[1]``."""
     spec = json.loads(argv[0])
+    pin_to_cores(spec["workers"])
+    import jax
+
     jax.config.update("jax_num_cpu_devices", spec["workers"])
     from .backend import run_sharded
 

@@ -10,7 +10,6 @@ and every rank on a timeout, and leave no process behind.
 
 from __future__ import annotations
 
-import os
 import pickle
 import re
 import subprocess
@@ -20,24 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import BackendUnavailableError, CommandTimeoutError, RankFailedError
-from ..core.machine import find_mpiexec
+from ..core.errors import CommandTimeoutError, RankFailedError
 from ..core.subprocesses import run_command
-from .programs._program import ERROR_MARK
+from .commands import (
+    mpiexec_command,
+    output_tail,
+    rank_environment,
+    rank_failure,
+)
 
 # Seconds a run may take before every rank is stopped (a deadlock must not hang a call).
 DEFAULT_TIMEOUT = 600.0
-
-
-def mpiexec_path() -> str:
-    """The ``mpiexec`` of this environment, or an error saying how to install one."""
-    mpiexec = find_mpiexec()
-    if mpiexec is None:
-        raise BackendUnavailableError(
-            "mpiexec was not found: `pip install mpich mpi4py` (or `make install`, or "
-            "`conda install -c conda-forge mpich mpi4py`) provides it"
-        )
-    return mpiexec
 
 
 @dataclass(frozen=True)
@@ -53,31 +45,6 @@ class MPIRun:
     def startup_s(self) -> float:
         """Wall time outside the computation: ``mpiexec``, interpreters, imports, I/O."""
         return max(self.wall_s - self.compute_s, 0.0)
-
-
-def mpiexec_command(ranks: int, args: list[str], hosts=None) -> list[str]:
-    """The ``mpiexec`` command line that runs ``args`` on ``ranks`` ranks (on ``hosts``)."""
-    if isinstance(ranks, bool) or not isinstance(ranks, int) or ranks < 1:
-        raise ValueError(f"ranks must be an int >= 1, got {ranks!r}")
-    if hosts is None:
-        return [mpiexec_path(), "-n", str(ranks), *args]
-    # Across simulated hosts: hydra starts its proxy on each host through the hosts'
-    # ssh-like launcher, talks to them over the bridge, and deals the ranks round-robin;
-    # the ranks' messages go over TCP on each host's own interface. All hosts share this
-    # machine's memory, so MPICH and UCX would pass messages through shared memory, never
-    # touching the network: NOLOCAL and UCX's tcp transport make them cross it, as
-    # between real machines.
-    return [mpiexec_path(), "-launcher", "ssh", "-launcher-exec", hosts.launcher(),
-            "-iface", hosts.bridge, "-hosts", ",".join(h.address for h in hosts),
-            "-n", str(ranks), "-genv", "FI_PROVIDER", "tcp", "-genv", "FI_TCP_IFACE", "eth0",
-            "-genv", "MPIR_CVAR_NOLOCAL", "1", "-genv", "UCX_TLS", "tcp,self",
-            "-genv", "UCX_NET_DEVICES", "eth0",
-            *args]  # fmt: skip
-
-
-def _environment() -> dict[str, str]:
-    # One BLAS thread per rank: N ranks already use N cores.
-    return {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 
 class _HostWatch:
@@ -105,7 +72,7 @@ def _execute(
 ) -> subprocess.CompletedProcess:
     """Run ``command``; on timeout (or a lost host) stop it and all its ranks and raise."""
     try:
-        return run_command(command, timeout, env=_environment(),
+        return run_command(command, timeout, env=rank_environment(),
                            watch=None if hosts is None else _HostWatch(hosts, ranks))  # fmt: skip
     except CommandTimeoutError as exc:
         if exc.reason:
@@ -114,23 +81,8 @@ def _execute(
             f"`{Path(command[0]).name} {' '.join(command[1:3])} ...` did not finish within "
             f"{timeout:g} s and was "
             "stopped, with every rank. A deadlock (every rank waiting in a blocking "
-            "send or receive) looks exactly like this.\n" + _tail(exc.output, "")
+            "send or receive) looks exactly like this.\n" + output_tail(exc.output, "")
         ) from None
-
-
-def _tail(stdout: str, stderr: str, lines: int = 15) -> str:
-    text = "\n".join(part for part in (stdout.strip(), stderr.strip()) if part)
-    return "\n".join(text.splitlines()[-lines:])
-
-
-def _failure(completed: subprocess.CompletedProcess) -> RankFailedError:
-    marked = re.findall(rf"{ERROR_MARK} (rank \d+ of \d+: .*)", completed.stderr)
-    if marked:
-        return RankFailedError(f"MPI {marked[0]}")
-    return RankFailedError(
-        f"mpiexec exited with code {completed.returncode}:\n"
-        + _tail(completed.stdout, completed.stderr)
-    )
 
 
 def launch(program: str, ranks: int, timeout: float = DEFAULT_TIMEOUT, hosts=None,
@@ -138,7 +90,9 @@ def launch(program: str, ranks: int, timeout: float = DEFAULT_TIMEOUT, hosts=Non
     """Run ``kernels.mpi4py.programs.<program>`` on ``ranks`` ranks; return rank 0's result.
 
     With ``hosts`` (a :class:`kernels.core.hosts.SimulatedHosts`), the ranks are dealt
-    round-robin to the simulated hosts and talk over their network.
+    round-robin to the simulated hosts and talk over their network. Inside
+    :func:`kernels.mpi4py.warm.warm_ranks`, a run on this machine with one of its rank
+    counts goes to ranks already running, and ``wall_s`` holds no start-up.
 
     Raises
     ------
@@ -153,17 +107,28 @@ def launch(program: str, ranks: int, timeout: float = DEFAULT_TIMEOUT, hosts=Non
     """
     import time
 
+    from . import warm
+
+    module = f"kernels.mpi4py.programs.{program}"
+    server = warm.lent(ranks) if hosts is None else None
+    if server is not None:
+        start = time.perf_counter()
+        try:
+            out = server.call(module, params, timeout)
+        except BaseException:
+            warm.discard(ranks)  # its ranks may be gone, or stuck: the next call starts anew
+            raise
+        return MPIRun(out["result"], out["compute_s"], time.perf_counter() - start, ranks)
     with tempfile.TemporaryDirectory(prefix="kernels-mpi-") as folder:
         payload, result = Path(folder) / "params.pkl", Path(folder) / "result.pkl"
         payload.write_bytes(pickle.dumps(params))
-        module = f"kernels.mpi4py.programs.{program}"
         args = [sys.executable, "-m", "kernels.mpi4py.programs._program", module,
                 str(payload), str(result)]  # fmt: skip
         start = time.perf_counter()
         completed = _execute(mpiexec_command(ranks, args, hosts), timeout, hosts, ranks)
         wall = time.perf_counter() - start
         if completed.returncode != 0 or not result.exists():
-            raise _failure(completed)
+            raise rank_failure(completed)
         out = pickle.loads(result.read_bytes())
     return MPIRun(out["result"], out["compute_s"], wall, ranks)
 
@@ -218,7 +183,7 @@ def run_script(
         ranks, [sys.executable, "-m", runner, "-m", labelled, str(script), *args], hosts
     )
     completed = _execute(command, timeout, hosts, ranks)
-    output = _tail(completed.stdout, completed.stderr, lines=10_000)
+    output = output_tail(completed.stdout, completed.stderr, lines=10_000)
     if check and completed.returncode != 0:
         raise RankFailedError(f"{Path(script).name} failed on {ranks} ranks:\n{output}")
     return output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import textwrap
@@ -206,3 +207,45 @@ def test_pinning_refuses_no_devices_and_says_when_it_cannot_pin():
 def test_a_failed_pinned_measurement_is_a_clear_error():
     with pytest.raises(WorkerDiedError, match="pinned device.*failed with exit code"):
         jax_pinned.measure_pinned("no-such-problem", [1], repeat=1)
+
+
+def _warm_jax_workers():
+    import psutil
+
+    found = []
+    for child in psutil.Process().children():
+        with contextlib.suppress(psutil.Error):  # a zombie of an earlier test, say
+            if "kernels.jax.server" in " ".join(child.cmdline()):
+                found.append(child)
+    return found
+
+
+def test_warm_devices_are_reused_held_to_their_cores_and_exact():
+    from kernels.jax import warm
+
+    params = {"width": 37, "height": 23, "max_iter": 60}
+    image = kernels.reference("mandelbrot", **params)
+    field = kernels.reference("heat", n=19, steps=40)
+    with warm.warm_devices([1, 2]) as startup:
+        assert set(startup) == {1, 2}
+        running = _warm_jax_workers()
+        assert len(running) == 2
+        cores = sorted(len(p.cpu_affinity()) for p in running)
+        assert cores == ([1, 2] if machine.usable_cores() >= 2 else [1, 1])  # one per device
+        for devices in (1, 2, 2):
+            assert (kernels.run("mandelbrot", "jax-sharded", workers=devices, **params)
+                    == image).all()  # fmt: skip
+            heat = kernels.run("heat", "jax-sharded", workers=devices, n=19, steps=40)
+            assert np.abs(heat - field).max() < 1e-12
+        assert {p.pid for p in _warm_jax_workers()} == {p.pid for p in running}
+    assert _warm_jax_workers() == []
+
+
+def test_a_failing_warm_worker_is_a_clear_error_and_is_dropped():
+    from kernels.jax import warm
+
+    with warm.warm_devices([1]):
+        with pytest.raises(WorkerDiedError, match=r"warm jax-sharded worker \(1 CPU devices\)"):
+            warm.run_warm("no-such-problem", 1, {})
+        assert warm.run_warm("monte_carlo_pi", 1, {"samples": 10, "seed": 0}) is None
+        assert _warm_jax_workers() == []

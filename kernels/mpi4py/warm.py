@@ -1,0 +1,100 @@
+"""Ranks started once and reused: MPI's answer to a warm pool.
+
+A long-running MPI program starts its ranks once and computes many times; starting
+``mpiexec`` and N interpreters for every call (what :func:`~kernels.mpi4py.launch.launch`
+does on its own) measures the start-up, not the tool. Inside :func:`warm_ranks`, every
+``launch`` on one of its rank counts (on this machine) is sent to ranks already running
+(:mod:`.programs._server`) instead, as the process pools lend a warm pool. Its answer is
+the same in every way: rank 0's result and the ranks' compute time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Iterator
+
+from ..core.errors import RankFailedError
+from ..core.servers import ServedProcess
+from .commands import mpiexec_command, rank_environment, rank_failure
+
+# Seconds to wait for the ranks to start and connect.
+START_TIMEOUT = 120.0
+
+# The rank sets kept running by warm_ranks(), by rank count.
+_WARM: dict[int, RankServer] = {}
+
+
+class RankServer:
+    """``ranks`` ranks under one ``mpiexec``, answering requests until closed."""
+
+    def __init__(self, ranks: int) -> None:
+        self.ranks = ranks
+
+        def command(address: str, authkey: str) -> list[str]:
+            server = [sys.executable, "-m", "kernels.mpi4py.programs._server", address, authkey]
+            return mpiexec_command(ranks, server)
+
+        def failure(code: int, stderr: str) -> RankFailedError:
+            return rank_failure(subprocess.CompletedProcess([], code, "", stderr))
+
+        try:
+            self._served = ServedProcess(command, failure, f"{ranks} warm MPI ranks",
+                                         START_TIMEOUT, rank_environment())  # fmt: skip
+        except TimeoutError as exc:
+            raise RankFailedError(str(exc)) from None
+
+    def call(self, module: str, params: dict, timeout: float) -> dict:
+        """Run ``module.solve`` on every rank; ``{"result", "compute_s"}`` from rank 0."""
+        try:
+            return self._served.call((module, params), timeout)
+        except TimeoutError:
+            raise RankFailedError(
+                f"{module} did not finish within {timeout:g} s on {self.ranks} warm ranks; "
+                "they were stopped. A deadlock looks exactly like this."
+            ) from None
+
+    def close(self, graceful: bool = True) -> None:
+        """Tell the ranks to stop (``graceful``), then stop whatever is left of them."""
+        self._served.close(graceful)
+
+
+def lent(ranks: int) -> RankServer | None:
+    """The warm rank set of this size, if :func:`warm_ranks` keeps one."""
+    return _WARM.get(ranks)
+
+
+def discard(ranks: int, graceful: bool = False) -> None:
+    """Stop and forget a warm rank set: at once after a failure (ranks gone or stuck)."""
+    server = _WARM.pop(ranks, None)
+    if server is not None:
+        server.close(graceful)
+
+
+@contextlib.contextmanager
+def warm_ranks(rank_counts: Iterable[int]) -> Iterator[dict[int, float]]:
+    """Start one set of ranks per count now; ``launch`` reuses them inside the block.
+
+    Yields the seconds each set took to start (``mpiexec``, the interpreters, the
+    connection back), by rank count. On exit every rank is stopped and waited for.
+
+    Examples
+    --------
+    >>> from kernels.mpi4py.launch import launch
+    >>> with warm_ranks([2]) as startup:
+    ...     runs = [launch("monte_carlo_pi", 2, samples=1000, seed=1) for _ in range(2)]
+    >>> [run.result for run in runs]
+    [3.192, 3.192]
+    """
+    with contextlib.ExitStack() as stack:
+        startup = {}
+        for ranks in dict.fromkeys(rank_counts):
+            start = time.perf_counter()
+            server = RankServer(ranks)
+            stack.callback(discard, ranks, graceful=True)
+            _WARM[ranks] = server
+            server.call("kernels.mpi4py.programs.where", {}, START_TIMEOUT)  # all ranks up
+            startup[ranks] = time.perf_counter() - start
+        yield startup
