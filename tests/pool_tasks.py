@@ -45,3 +45,10 @@ def function_only_the_parent_can_import():
     exec("def cube(x):\n    return x ** 3\n", module.__dict__)
     sys.modules[module.__name__] = module
     return module.cube
+
+
+def step_rows_failing_on_the_second_block(src, dst, lo, hi):
+    """A heat update that raises in the worker holding any block but the first."""
+    if lo > 1:
+        raise ValueError(f"rows {lo}:{hi} failed")
+    dst[lo:hi] = src[lo:hi]

@@ -100,8 +100,29 @@ class RecordingContext:
 
 
 # Pools kept running by warm_pools(), by (workers, start_method): process_pool() lends
-# them out instead of starting new workers.
+# them out instead of starting new workers; and the barrier each pool's workers share.
 _WARM: dict[tuple[int, str], ProcessPoolExecutor] = {}
+_BARRIERS: dict[tuple[int, str], Any] = {}
+
+# In a worker of a warm pool: a barrier of all the pool's workers (see keep_barrier).
+POOL_BARRIER: Any = None
+
+
+def keep_barrier(barrier: Any) -> None:
+    """Pool initializer: keep the barrier every worker of the pool shares.
+
+    A synchronisation object reaches a worker only as it starts, never with a task; a
+    warm pool is started before any task is known, so it gets one barrier for all its
+    workers, which a task that needs every worker at once (the heat stencil's row
+    blocks, :func:`kernels.core.shared_memory.solve_in_blocks`) uses.
+    """
+    global POOL_BARRIER
+    POOL_BARRIER = barrier
+
+
+def warm_barrier(workers: int, start_method: str = "spawn") -> Any | None:
+    """The barrier of the warm pool of this size, or ``None`` when no pool is warm."""
+    return _BARRIERS.get((workers, start_method))
 
 
 @contextlib.contextmanager
@@ -131,11 +152,15 @@ def warm_pools(worker_counts: Iterable[int], start_method: str = "spawn") -> Ite
     with contextlib.ExitStack() as stack:
         for workers in dict.fromkeys(worker_counts):
             start = time.perf_counter()
-            pool = stack.enter_context(process_pool(workers, start_method))
+            barrier = multiprocessing.get_context(start_method).Barrier(workers)
+            pool = stack.enter_context(process_pool(workers, start_method, keep_barrier,
+                                                    (barrier,)))  # fmt: skip
             run_tasks(pool, abs, range(4 * workers))  # every worker up
             startup[workers] = time.perf_counter() - start
-            _WARM[(workers, start_method)] = pool
-            stack.callback(_WARM.pop, (workers, start_method), None)
+            key = (workers, start_method)
+            _WARM[key], _BARRIERS[key] = pool, barrier
+            stack.callback(_WARM.pop, key, None)
+            stack.callback(_BARRIERS.pop, key, None)
         yield startup
 
 
@@ -177,6 +202,7 @@ def process_pool(
             yield warm
         except BrokenProcessPool as exc:
             _WARM.pop((workers, start_method), None)
+            _BARRIERS.pop((workers, start_method), None)
             raise WorkerDiedError(f"a worker of the warm pool of {workers} died: {exc}") from exc
         return
     context = RecordingContext(multiprocessing.get_context(start_method))

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from . import pools
 from .pools import run_tasks
 
 
@@ -118,6 +119,24 @@ def solve_block(task: tuple[int, int, int]) -> None:
         raise
 
 
+def solve_attached_block(task: tuple) -> None:
+    """One worker's whole run in a warm pool: attach the fields, then :func:`solve_block`.
+
+    The barrier is the pool's own (:func:`kernels.core.pools.keep_barrier`), given to each
+    worker as the pool started; the fields are attached for this task and let go after.
+    """
+    names, shape, library, step_rows, lo, hi, steps = task
+    fields = attach(names, shape, library)
+    WORKER.update(fields=fields, barrier=pools.POOL_BARRIER, step_rows=step_rows)
+    try:
+        solve_block((lo, hi, steps))
+    finally:
+        WORKER.clear()
+        fields.arrays.clear()  # no view may outlive the mapping
+        for segment in fields.segments:
+            segment.close()
+
+
 def solve_in_blocks(
     open_pool: Callable[..., Any],
     library: str,
@@ -126,6 +145,7 @@ def solve_in_blocks(
     blocks: list[tuple[int, int]],
     steps: int,
     step_rows: Callable[[np.ndarray, np.ndarray, int, int], None],
+    warm_barrier: Callable[[int, str], Any] | None = None,
 ) -> np.ndarray:
     """Run a stencil with one long-lived task per row block; return the final field.
 
@@ -149,12 +169,25 @@ def solve_in_blocks(
     step_rows : callable
         ``step_rows(src, dst, lo, hi)`` writes rows ``lo:hi`` of the next field; it must
         be importable by name (a function at the top level of a module).
+    warm_barrier : callable, optional
+        ``warm_barrier(workers, start_method)``: the barrier of a warm pool of that size
+        (``pools.warm_barrier``), or ``None``. With one, the warm pool does the work, each
+        worker attaching the fields for its task; without, a pool is started whose
+        workers attach them as they start.
     """
-    context = importlib.import_module(library).get_context(start_method)
-    barrier = context.Barrier(len(blocks))
+    barrier = warm_barrier(len(blocks), start_method) if warm_barrier else None
     with shared_arrays(initial.shape, 2, library) as shared:
         shared.arrays[0][...] = initial
         shared.arrays[1][...] = initial
+        if barrier is not None:
+            barrier.reset()  # not broken by an earlier call that failed
+            tasks = [(shared.names, initial.shape, library, step_rows, lo, hi, steps)
+                     for lo, hi in blocks]  # fmt: skip
+            with open_pool(len(blocks), start_method) as pool:  # the warm one, lent
+                run_tasks(pool, solve_attached_block, tasks)
+            return shared.arrays[steps % 2].copy()
+        context = importlib.import_module(library).get_context(start_method)
+        barrier = context.Barrier(len(blocks))
         initargs = (shared.names, initial.shape, barrier, library, step_rows)
         with open_pool(len(blocks), start_method, initializer=attach_fields,
                        initargs=initargs) as pool:  # fmt: skip

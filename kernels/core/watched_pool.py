@@ -15,7 +15,14 @@ import importlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from .pools import RecordingContext, dead_workers, stop_forkserver, stop_processes, worker_died
+from .pools import (
+    RecordingContext,
+    dead_workers,
+    keep_barrier,
+    stop_forkserver,
+    stop_processes,
+    worker_died,
+)
 
 # How often (seconds) the waiting parent looks for dead workers. A finished result is
 # noticed at once; only a death waits for the next look.
@@ -55,8 +62,15 @@ class WatchedPool:
         return self.map(func, tasks, chunksize=1)
 
 
-# Pools kept running by warm_watched_pools(), by (workers, start_method, library).
+# Pools kept running by warm_watched_pools(), by (workers, start_method, library), and
+# the barrier each pool's workers share (pools.keep_barrier).
 _WARM: dict[tuple[int, str, str], WatchedPool] = {}
+_BARRIERS: dict[tuple[int, str, str], Any] = {}
+
+
+def warm_barrier(workers: int, start_method: str = "spawn", library: str = "multiprocess"):
+    """The barrier of the warm watched pool of this size, or ``None`` when none is warm."""
+    return _BARRIERS.get((workers, start_method, library))
 
 
 @contextlib.contextmanager
@@ -83,12 +97,15 @@ def warm_watched_pools(
     with contextlib.ExitStack() as stack:
         for workers in dict.fromkeys(worker_counts):
             start = time.perf_counter()
-            pool = stack.enter_context(watched_pool(workers, start_method, library))
+            barrier = importlib.import_module(library).get_context(start_method).Barrier(workers)
+            pool = stack.enter_context(watched_pool(workers, start_method, library,
+                                                    keep_barrier, (barrier,)))  # fmt: skip
             pool.map(abs, range(4 * workers))  # every worker up
             startup[workers] = time.perf_counter() - start
             key = (workers, start_method, library)
-            _WARM[key] = pool
+            _WARM[key], _BARRIERS[key] = pool, barrier
             stack.callback(_WARM.pop, key, None)
+            stack.callback(_BARRIERS.pop, key, None)
         yield startup
 
 
@@ -137,6 +154,7 @@ def watched_pool(
             yield warm
         except BaseException:
             _WARM.pop((workers, start_method, library), None)  # it may be broken now
+            _BARRIERS.pop((workers, start_method, library), None)
             raise
         return
     module = importlib.import_module(library)

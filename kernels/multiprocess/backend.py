@@ -13,7 +13,7 @@ from functools import partial
 import numpy as np
 
 from ..core.shared_memory import solve_in_blocks
-from ..core.watched_pool import watched_pool
+from ..core.watched_pool import warm_barrier, watched_pool
 from ..problems import heat
 from ..problems.plans import mandelbrot_plan, monte_carlo_pi_plan
 
@@ -39,4 +39,4 @@ def heat_multiprocess(workers: int, n: int, steps: int, start_method: str) -> np
     open_pool = partial(watched_pool, library="multiprocess")
     blocks = heat.row_blocks(n, workers)
     return solve_in_blocks(open_pool, "multiprocess", start_method, heat.initial(n), blocks,
-                           steps, heat.step_rows)  # fmt: skip
+                           steps, heat.step_rows, warm_barrier)  # fmt: skip

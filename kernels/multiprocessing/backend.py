@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.pools import process_pool
+from ..core.pools import process_pool, warm_barrier
 from ..core.shared_memory import solve_in_blocks
 from ..problems import heat
 from ..problems.plans import mandelbrot_plan, monte_carlo_pi_plan
@@ -40,4 +40,4 @@ def heat_multiprocessing(workers: int, n: int, steps: int, start_method: str) ->
     """
     blocks = heat.row_blocks(n, workers)
     return solve_in_blocks(process_pool, "multiprocessing", start_method, heat.initial(n),
-                           blocks, steps, heat.step_rows)  # fmt: skip
+                           blocks, steps, heat.step_rows, warm_barrier)  # fmt: skip

@@ -241,3 +241,41 @@ def test_a_dead_worker_of_a_warm_pool_is_reported_and_the_pool_dropped():
             with process_pool(2) as pool:
                 run_tasks(pool, pool_tasks.die_on_two, range(6))
         assert (2, "spawn") not in pools._WARM
+
+
+def _workers() -> set[int]:
+    import psutil
+
+    return {p.pid for p in psutil.Process().children() if p.status() != psutil.STATUS_ZOMBIE}
+
+
+@pytest.mark.parametrize("backend", ["multiprocessing", "multiprocess"])
+def test_heat_runs_on_the_warm_pool_with_its_barrier(backend, monkeypatch):
+    from kernels.core import shared_memory
+    from kernels.core.pools import warm_pools
+    from kernels.core.watched_pool import warm_watched_pools
+
+    warm = warm_pools if backend == "multiprocessing" else warm_watched_pools
+    with warm([2, 3]):
+        running = _workers()
+        # A pool started for the call would attach the fields with this: it cannot.
+        monkeypatch.setattr(shared_memory, "attach_fields", lambda *args: None)
+        for workers in (2, 3, 2):
+            field = kernels.run("heat", backend, workers=workers, n=40, steps=25)
+            assert (field == kernels.reference("heat", n=40, steps=25)).all()
+        assert _workers() == running
+
+
+def test_a_failing_block_on_a_warm_pool_fails_the_call_and_the_next_call_works():
+    from kernels.core import pools
+    from kernels.core.shared_memory import solve_in_blocks
+    from kernels.problems import heat
+
+    with pools.warm_pools([2]):
+        with pytest.raises(ValueError, match="failed"):
+            call_with_guard(lambda: solve_in_blocks(
+                process_pool, "multiprocessing", "spawn", heat.initial(20), [(1, 10), (10, 19)],
+                5, pool_tasks.step_rows_failing_on_the_second_block, pools.warm_barrier,
+            ))  # fmt: skip
+        field = kernels.run("heat", "multiprocessing", workers=2, n=20, steps=5)
+        assert (field == kernels.reference("heat", n=20, steps=5)).all()
