@@ -60,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="problem parameter or backend option; repeat for several",
     )  # fmt: skip
     bench.add_argument("--json", type=Path, help="write the records to this JSON file")
+    bench.add_argument("--ceiling", action="store_true",
+                       help="mandelbrot: add the C program at the same thread counts")  # fmt: skip
+    bench.add_argument(
+        "--processes", type=int, default=1, metavar="N",
+        help="repeat the measurement in N fresh processes; report the median and range",
+    )  # fmt: skip
     student = sub.add_parser("student", help="copy the notebooks without their solutions")
     student.add_argument("--source", type=Path, default=Path("notebooks"))
     student.add_argument("--out", type=Path, default=Path("student"))
@@ -195,9 +201,16 @@ def _bench_one(problem: str, args: argparse.Namespace, backends, workers, size: 
         problem, backends, workers=workers, repeat=args.repeat,
         scaling=args.scaling, progress=True, **params,
     )  # fmt: skip
+    if args.ceiling:
+        from . import bench_runs
+
+        df = bench_runs.with_ceiling(df, params, workers, args.repeat)
     shown = df.drop(columns=["problem", "params", "seconds", "scaling"])
     print(f"{problem} {params} ({args.scaling} scaling, median of {args.repeat})")
     print(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    if args.ceiling:
+        print("against the C program (1 = as fast as C):")
+        print(bench_runs.of_ceiling(df).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     if json_path:
         json_path.write_text(json.dumps(bench.to_records(df), indent=2) + "\n")
         print(f"wrote {json_path}")
@@ -212,9 +225,28 @@ def _bench_one(problem: str, args: argparse.Namespace, backends, workers, size: 
         print(f"wrote {plot_path}")
 
 
-def _bench(args: argparse.Namespace) -> int:
+def _without_processes(argv: list[str]) -> list[str]:
+    """``argv`` without its ``--processes N`` (the command each fresh process runs)."""
+    kept, skip = [], False
+    for arg in argv:
+        if not skip and arg != "--processes" and not arg.startswith("--processes="):
+            kept.append(arg)
+        skip = arg == "--processes"
+    return kept
+
+
+def _bench(args: argparse.Namespace, argv: list[str]) -> int:
     if args.all == (args.problem is not None):
         raise ValueError("give one problem, or --all for every problem (not both)")
+    if args.processes != 1:
+        if args.all or args.json or args.plot:
+            raise ValueError("--processes reports one table: not with --all, --json or --plot")
+        from . import bench_runs
+
+        table = bench_runs.in_fresh_processes(_without_processes(argv[1:]), args.processes)
+        print(f"{args.problem}: medians of {args.processes} fresh processes, and their range")
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        return 0
     backends = args.backends.split(",") if args.backends else None
     workers = args.workers or list(range(1, machine.usable_cores() + 1))
     # Before numba or JAX starts: threads and CPU devices for every worker count.
@@ -235,6 +267,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     try:
         if args.command == "info":
@@ -252,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
             return _hosts(args)
         if args.command == "slurm":
             return _slurm(args)
-        return _bench(args)
+        return _bench(args, argv)
     except (ValueError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -85,6 +85,37 @@ def test_cli_bench_all_covers_every_problem(tmp_path):
     assert "it/s" in out.stderr or "%" in out.stderr  # the progress bar
 
 
+TINY_IMAGE = ("--param", "width=40", "--param", "height=30", "--param", "max_iter=50")
+
+
+def test_cli_bench_ceiling_adds_the_c_program_at_each_thread_count(tmp_path):
+    out = run_cli("bench", "mandelbrot", "--backends", "cython", "--workers", "1,2", "--repeat",
+                  "1", *TINY_IMAGE, "--ceiling", "--json", str(tmp_path / "c.json"))  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    records = json.loads((tmp_path / "c.json").read_text())
+    assert [(r["backend"], r["workers"]) for r in records] == [("cython", 1), ("C", 1), ("C", 2)]
+    assert len({r["checksum"] for r in records}) == 1  # the C program's counts are exact too
+    assert "of_C_speed" in out.stdout
+    refused = run_cli("bench", "heat", "--backends", "numpy", "--repeat", "1", "--ceiling")
+    assert refused.returncode == 2 and "--ceiling is for mandelbrot only" in refused.stderr
+
+
+def test_cli_bench_in_fresh_processes_reports_the_range():
+    out = run_cli("bench", "mandelbrot", "--backends", "numpy,cython", "--workers", "1",
+                  "--repeat", "1", *TINY_IMAGE, "--processes", "2")  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "medians of 2 fresh processes" in out.stdout
+    rows = [line.split() for line in out.stdout.splitlines()
+            if line.split()[:1] in (["numpy"], ["cython"])]  # fmt: skip
+    assert len(rows) == 2 and all(row[-1] == "2" for row in rows)  # both processes counted
+    for row in rows:
+        median, fastest, slowest = map(float, row[2:5])
+        assert fastest <= median <= slowest
+    for bad in (("--processes", "3", "--json", "x.json"), ("--processes", "0")):
+        refused = run_cli("bench", "mandelbrot", "--backends", "numpy", *bad)
+        assert refused.returncode == 2 and "--processes" in refused.stderr
+
+
 def test_cli_bench_needs_one_problem_or_all():
     for args in (("bench",), ("bench", "heat", "--all")):
         out = run_cli(*args)

@@ -33,32 +33,31 @@ cdef inline void escape_counts_lanes(const double *cr, double ci, int m, int max
     vector units busy. A point is still iterating at step ``n`` exactly when its count
     is ``n``: once it escapes its count falls behind and it never changes again, so
     every count is exactly the one-point loop's. Lanes past ``m`` start at ``max_iter``
-    and never iterate.
+    and never iterate. The squares are computed where they are used, not kept in arrays
+    of their own: two arrays fewer to load and store per step.
     """
     cdef double zr[LANES]
     cdef double zi[LANES]
-    cdef double zr2[LANES]
-    cdef double zi2[LANES]
     cdef double c[LANES]
     cdef int count[LANES]
-    cdef double new_zr, new_zi
+    cdef double x, y, x2, y2, new_zr, new_zi
     cdef int n, lane, still, any_active
     for lane in range(LANES):
-        zr[lane] = zi[lane] = zr2[lane] = zi2[lane] = 0.0
+        zr[lane] = zi[lane] = 0.0
         count[lane] = 0 if lane < m else max_iter
         c[lane] = cr[lane] if lane < m else 0.0
     for n in range(max_iter):
         any_active = 0
         for lane in range(LANES):
-            still = (zr2[lane] + zi2[lane] <= 4.0) & (count[lane] == n)
+            x, y = zr[lane], zi[lane]
+            x2, y2 = x * x, y * y
+            still = (x2 + y2 <= 4.0) & (count[lane] == n)
             count[lane] += still
             any_active |= still
-            new_zi = 2.0 * zr[lane] * zi[lane] + ci
-            new_zr = zr2[lane] - zi2[lane] + c[lane]
-            zi[lane] = new_zi if still else zi[lane]
-            zr[lane] = new_zr if still else zr[lane]
-            zr2[lane] = zr[lane] * zr[lane]
-            zi2[lane] = zi[lane] * zi[lane]
+            new_zi = 2.0 * x * y + ci
+            new_zr = x2 - y2 + c[lane]
+            zi[lane] = new_zi if still else y
+            zr[lane] = new_zr if still else x
         if not any_active:
             break
     for lane in range(m):
