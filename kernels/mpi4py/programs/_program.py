@@ -11,6 +11,30 @@ import traceback
 ERROR_MARK = "KERNELS-MPI-RANK-ERROR"
 
 
+def solve_timed(comm, module: str, params: dict):
+    """``module.solve(comm, **params)`` on this rank, and the slowest rank's seconds.
+
+    The clock starts at a barrier, so the ranks' start-up is not in it; the time is the
+    slowest rank's (on rank 0; ``None`` elsewhere).
+    """
+    from mpi4py import MPI
+
+    solve = importlib.import_module(module).solve
+    comm.Barrier()
+    start = MPI.Wtime()
+    result = solve(comm, **params)
+    return result, comm.reduce(MPI.Wtime() - start, op=MPI.MAX, root=0)
+
+
+def abort_all(comm, exc: BaseException) -> None:
+    """End every rank at once, after writing this rank's error where the launcher looks."""
+    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    sys.stderr.write(f"{ERROR_MARK} rank {comm.rank} of {comm.size}: {detail}\n")
+    sys.stderr.write(traceback.format_exc())
+    sys.stderr.flush()
+    comm.Abort(1)
+
+
 def run(module: str, payload_path: str, result_path: str) -> None:
     """Call ``module.solve(comm, **params)`` on every rank; rank 0 writes the result.
 
@@ -24,20 +48,12 @@ def run(module: str, payload_path: str, result_path: str) -> None:
     try:
         with open(payload_path, "rb") as f:
             params = pickle.load(f)
-        solve = importlib.import_module(module).solve
-        comm.Barrier()
-        start = MPI.Wtime()
-        result = solve(comm, **params)
-        elapsed = comm.reduce(MPI.Wtime() - start, op=MPI.MAX, root=0)
+        result, elapsed = solve_timed(comm, module, params)
         if comm.rank == 0:
             with open(result_path, "wb") as f:
                 pickle.dump({"result": result, "compute_s": elapsed}, f)
     except BaseException as exc:  # any failure on any rank ends every rank at once
-        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        sys.stderr.write(f"{ERROR_MARK} rank {comm.rank} of {comm.size}: {detail}\n")
-        sys.stderr.write(traceback.format_exc())
-        sys.stderr.flush()
-        comm.Abort(1)
+        abort_all(comm, exc)
 
 
 if __name__ == "__main__":

@@ -10,14 +10,12 @@ ranks would keep every core busy while other tools are measured.
 
 from __future__ import annotations
 
-import importlib
 import sys
 import time
-import traceback
 
 from kernels.core.servers import connect_back
 
-from ._program import ERROR_MARK
+from ._program import abort_all, solve_timed
 
 # Seconds an idle rank sleeps between looks at the barrier (the latency it adds to a call).
 IDLE_SLEEP = 0.0005
@@ -42,20 +40,11 @@ def serve(address: str, authkey_hex: str) -> None:
         if comm.rank == 0:
             link = connect_back(address, authkey_hex)
         while (request := _next_request(comm, link)) is not None:
-            module, params = request
-            solve = importlib.import_module(module).solve
-            comm.Barrier()
-            start = MPI.Wtime()
-            result = solve(comm, **params)
-            elapsed = comm.reduce(MPI.Wtime() - start, op=MPI.MAX, root=0)
+            result, elapsed = solve_timed(comm, *request)
             if comm.rank == 0:
                 link.send({"result": result, "compute_s": elapsed})
     except BaseException as exc:  # as in _program: one failing rank ends them all at once
-        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        sys.stderr.write(f"{ERROR_MARK} rank {comm.rank} of {comm.size}: {detail}\n")
-        sys.stderr.write(traceback.format_exc())
-        sys.stderr.flush()
-        comm.Abort(1)
+        abort_all(comm, exc)
     if link is not None:
         link.close()
 
