@@ -86,16 +86,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _hosts(args: argparse.Namespace, wait=None) -> int:
-    """Make the hosts, print how to use them, hold them until interrupted, remove them."""
+def _stop_on_sigterm() -> None:
+    """Make ``kill`` (SIGTERM) end what holds as Ctrl-C does, through its clean-up."""
     import signal
 
-    from ..core.hosts import HostsUnavailable, SimulatedHosts
-
     def stop(signum, frame):
-        raise KeyboardInterrupt  # `kill` removes the hosts as Ctrl-C does
+        raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+
+
+def _hold(wait=None) -> None:
+    """Wait until Ctrl-C or SIGTERM (or until ``wait`` returns or raises KeyboardInterrupt)."""
+    import signal
+
+    try:
+        (wait or signal.pause)()
+    except KeyboardInterrupt:
+        pass
+
+
+def _hosts(args: argparse.Namespace, wait=None) -> int:
+    """Make the hosts, print how to use them, hold them until interrupted, remove them."""
+    from ..core.hosts import HostsUnavailable, SimulatedHosts
+
+    _stop_on_sigterm()
     try:
         with SimulatedHosts(args.count, rate=args.rate, delay=args.delay) as hosts:
             print(f"{len(hosts)} simulated hosts on bridge {hosts.bridge}; this machine is "
@@ -104,10 +119,7 @@ def _hosts(args: argparse.Namespace, wait=None) -> int:
                 print(f"  {host.name:<7} {host.address:<15} run on it: ip netns exec "
                       f"{host.namespace} <command>")  # fmt: skip
             print("Ctrl-C removes them (processes, namespaces, links).", flush=True)
-            try:
-                (wait or signal.pause)()
-            except KeyboardInterrupt:
-                pass
+            _hold(wait)
     except HostsUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -117,15 +129,11 @@ def _hosts(args: argparse.Namespace, wait=None) -> int:
 
 def _slurm(args: argparse.Namespace, wait=None) -> int:
     """Keep a single-node SLURM up until interrupted, or run the book's jobs on one."""
-    import signal
     import tempfile
 
     from ..core.slurm import SingleNodeSlurm, SlurmUnavailable
 
-    def stop(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
+    _stop_on_sigterm()
     try:
         if args.action == "jobs":
             from .slurm_jobs import run_book_jobs
@@ -138,10 +146,7 @@ def _slurm(args: argparse.Namespace, wait=None) -> int:
             print(f"SLURM is up: partition book, {slurm.cpus} CPUs. In another shell:\n"
                   f"  export SLURM_CONF={slurm.conf}\n  sinfo; sbatch job.sbatch; squeue\n"
                   "Ctrl-C cancels the jobs and stops it.", flush=True)  # fmt: skip
-            try:
-                (wait or signal.pause)()
-            except KeyboardInterrupt:
-                pass
+            _hold(wait)
     except (SlurmUnavailable, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -146,18 +146,21 @@ def test_bad_counts_and_missing_rights_are_clear_errors(monkeypatch):
         pass
 
 
-def test_the_command_line_holds_the_hosts_until_interrupted(capsys):
+@pytest.mark.parametrize("links", [[], ["--delay", "1ms", "--rate", "1gbit"]])
+def test_the_command_line_holds_the_hosts_until_interrupted(capsys, links):
     require_root()
     seen = {}
 
     def interrupt():
         seen["namespaces"] = [n for n in leftover_namespaces() if n.startswith("kh")]
+        seen["lines"] = [p for p in psutil.Process().children() if p.name() == "delayline"]
         raise KeyboardInterrupt
 
-    args = cli.build_parser().parse_args(["hosts", "up", "2"])
+    args = cli.build_parser().parse_args(["hosts", "up", "2", *links])
     assert cli._hosts(args, wait=interrupt) == 0
     out = capsys.readouterr().out
     assert (
         len(seen["namespaces"]) == 2 and "ip netns exec" in out and out.rstrip().endswith("removed")
     )
-    assert leftover_namespaces() == []
+    assert len(seen["lines"]) == (2 if links else 0)  # a delay line per host when delayed
+    assert leftover_namespaces() == [] and not any(p.is_running() for p in seen["lines"])
