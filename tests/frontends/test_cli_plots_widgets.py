@@ -100,7 +100,7 @@ def test_cli_bench_ceiling_adds_the_c_program_at_each_thread_count(tmp_path):
     assert refused.returncode == 2 and "--ceiling is for mandelbrot only" in refused.stderr
 
 
-def test_cli_bench_in_fresh_processes_reports_the_range():
+def test_cli_bench_in_fresh_processes_reports_the_range(tmp_path):
     out = run_cli("bench", "mandelbrot", "--backends", "numpy,cython", "--workers", "1",
                   "--repeat", "1", *TINY_IMAGE, "--processes", "2")  # fmt: skip
     assert out.returncode == 0, out.stderr
@@ -111,7 +111,7 @@ def test_cli_bench_in_fresh_processes_reports_the_range():
     for row in rows:
         median, fastest, slowest = map(float, row[2:5])
         assert fastest <= median <= slowest
-    for bad in (("--processes", "3", "--json", "x.json"), ("--processes", "0")):
+    for bad in (("--processes", "3", "--json", str(tmp_path / "x.json")), ("--processes", "0")):
         refused = run_cli("bench", "mandelbrot", "--backends", "numpy", *bad)
         assert refused.returncode == 2 and "--processes" in refused.stderr
 
