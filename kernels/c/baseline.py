@@ -10,10 +10,8 @@ time beside this one.
 
 from __future__ import annotations
 
-import atexit
 import functools
 import os
-import shutil
 import tempfile
 from dataclasses import dataclass
 from importlib.resources import files
@@ -22,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.buildflags import C_FLAGS
+from ..core.cprograms import build_c_program
 from ..core.errors import BackendUnavailableError, CommandTimeoutError
 from ..core.machine import c_compiler
 from ..core.subprocesses import run_command
@@ -69,25 +68,9 @@ def build() -> Path:
         When there is no C compiler, or it cannot build the program with OpenMP; the
         message says which and how to get one.
     """
-    cc = compiler()
-    if cc is None:
-        raise BackendUnavailableError(
-            "no C compiler found: install gcc (or set CC) to measure the C baseline"
-        )
-    folder = Path(tempfile.mkdtemp(prefix="kernels-c-"))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    exe = folder / "mandelbrot"
-    (folder / "mandelbrot.c").write_text(source())
-    (folder / "lanes.h").write_text(kernels_source())
-    try:
-        done = run_command([cc, *FLAGS, str(folder / "mandelbrot.c"), "-o", str(exe)], 120)
-    except (OSError, CommandTimeoutError) as exc:
-        raise BackendUnavailableError(f"cannot run the C compiler {cc!r}: {exc}") from None
-    if done.returncode != 0:
-        raise BackendUnavailableError(
-            f"{cc} {' '.join(FLAGS)} failed (no OpenMP?):\n{done.stderr.strip()}"
-        )
-    return exe
+    files = {"mandelbrot.c": source(), "lanes.h": kernels_source()}
+    return build_c_program("mandelbrot", files, FLAGS, BackendUnavailableError,
+                           "to measure the C baseline", "no OpenMP?")  # fmt: skip
 
 
 def run(width: int, height: int, max_iter: int, threads: int = 1, kernel: str = "lanes") -> CRun:

@@ -10,18 +10,13 @@ the rest at once. :class:`kernels.core.hosts.SimulatedHosts` uses it for ``delay
 
 from __future__ import annotations
 
-import atexit
 import functools
 import re
-import shutil
 import subprocess
-import tempfile
 from importlib.resources import files
 from pathlib import Path
 
-from .errors import CommandTimeoutError
-from .machine import c_compiler
-from .subprocesses import run_command
+from .cprograms import build_c_program
 
 SOURCE = files(__package__) / "delayline.c"
 _UNITS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
@@ -53,20 +48,8 @@ def delay_ns(text: str) -> int:
 @functools.cache
 def build() -> Path:
     """Compile the delay line once per process and return the executable's path."""
-    cc = c_compiler()
-    if cc is None:
-        raise DelayLineUnavailable("delayed links need a C compiler: install gcc (or set CC)")
-    folder = Path(tempfile.mkdtemp(prefix="kernels-delayline-"))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    source, exe = folder / "delayline.c", folder / "delayline"
-    source.write_text(SOURCE.read_text())
-    try:
-        done = run_command([cc, "-O2", "-Wall", str(source), "-o", str(exe)], 120)
-    except (OSError, CommandTimeoutError) as exc:
-        raise DelayLineUnavailable(f"cannot run the C compiler {cc!r}: {exc}") from None
-    if done.returncode != 0:
-        raise DelayLineUnavailable(f"the delay line did not compile:\n{done.stderr.strip()}")
-    return exe
+    return build_c_program("delayline", {"delayline.c": SOURCE.read_text()}, ["-O2", "-Wall"],
+                           DelayLineUnavailable, "for delayed links", "see the errors")  # fmt: skip
 
 
 def start(into: str, out_of: str, nanoseconds: int) -> subprocess.Popen:

@@ -38,6 +38,7 @@ from pathlib import Path
 import psutil
 
 from . import delayline
+from .subprocesses import stop_process_trees
 
 # Interface names are at most 15 characters: "kb", "kv", "kw", "kx" + a 6-digit tag + a
 # host number.
@@ -251,14 +252,7 @@ class SimulatedHosts:
                     process.kill()
                     running.append(process)
         psutil.wait_procs(running, timeout=10)
-        for line in self._lines:
-            line.terminate()
-        for line in self._lines:
-            try:
-                line.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                line.kill()
-                line.wait()
+        stop_process_trees(self._lines, grace=5.0)
         self._lines = []
         for host in self.hosts:
             _ip("link", "del", host.link, check=False)  # and its peer inside the host

@@ -33,6 +33,7 @@ from pathlib import Path
 import psutil
 
 from . import machine
+from .subprocesses import stop_pids
 
 # What each daemon is, and the Debian package it comes in.
 PROGRAMS = {"slurmctld": "slurmctld", "slurmd": "slurmd", "sbatch": "slurm-client",
@@ -275,15 +276,7 @@ class SingleNodeSlurm:
                 if time.monotonic() > deadline:
                     break
                 time.sleep(0.2)
-        for pid in reversed(self._daemons):
-            try:
-                daemon = psutil.Process(pid)
-                daemon.terminate()
-                daemon.wait(10)
-            except psutil.NoSuchProcess:
-                pass
-            except psutil.TimeoutExpired:
-                daemon.kill()
+        stop_pids(self._daemons)
         self._daemons.clear()
         if self._temporary is not None:
             self._temporary.cleanup()

@@ -21,6 +21,26 @@ import psutil
 from .errors import CommandTimeoutError
 
 
+def stop_pids(pids: Iterable[int], grace: float = 10.0) -> None:
+    """Terminate the processes ``pids``; kill what is left after ``grace`` s, and wait.
+
+    For processes this one did not start as :class:`subprocess.Popen` (daemons that
+    wrote a pid file); a pid already gone is skipped.
+    """
+    procs = []
+    for pid in pids:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            procs.append(psutil.Process(pid))
+    for proc in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.terminate()
+    _, alive = psutil.wait_procs(procs, timeout=grace)
+    for proc in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.kill()
+    psutil.wait_procs(alive, timeout=grace)
+
+
 def stop_process_trees(processes: Iterable[subprocess.Popen], grace: float = 10.0) -> None:
     """Terminate each process and all its descendants; kill what is left after ``grace`` s.
 
@@ -28,19 +48,12 @@ def stop_process_trees(processes: Iterable[subprocess.Popen], grace: float = 10.
     on SIGKILL.
     """
     processes = list(processes)
-    tree: list[psutil.Process] = []
+    tree: list[int] = []
     for process in processes:
         with contextlib.suppress(psutil.NoSuchProcess):
             parent = psutil.Process(process.pid)
-            tree += [parent, *parent.children(recursive=True)]
-    for proc in tree:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            proc.terminate()
-    _, alive = psutil.wait_procs(tree, timeout=grace)
-    for proc in alive:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            proc.kill()
-    psutil.wait_procs(alive, timeout=grace)
+            tree += [parent.pid, *(child.pid for child in parent.children(recursive=True))]
+    stop_pids(tree, grace)
     for process in processes:
         process.wait()
 

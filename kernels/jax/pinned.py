@@ -49,6 +49,19 @@ def pin_to_cores(count: int) -> bool:
     return True
 
 
+def start_jax_on_cores(count: int) -> bool:
+    """Hold this process to ``count`` cores, then ask JAX for ``count`` CPU devices.
+
+    Call it before JAX starts, in a process of its own (a worker). Returns whether the
+    process was pinned (:func:`pin_to_cores`).
+    """
+    pinned = pin_to_cores(count)
+    import jax
+
+    jax.config.update("jax_num_cpu_devices", count)
+    return pinned
+
+
 def measure_pinned(problem: str, workers: Iterable[int], repeat: int = 3, **params):
     """Time ``jax-sharded`` on ``problem`` with ``N`` devices on ``N`` cores, for each ``N``.
 
@@ -82,10 +95,7 @@ def main(argv: list[str]) -> int:
     """Pin, start JAX with that many devices, measure, and write the rows as JSON."""
     spec = json.loads(argv[0])
     count = spec["devices"]
-    pinned = pin_to_cores(count)
-    import jax
-
-    jax.config.update("jax_num_cpu_devices", count)
+    pinned = start_jax_on_cores(count)
     from ..core import bench
 
     df = bench.measure(spec["problem"], ["jax-sharded"], workers=[count],

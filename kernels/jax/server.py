@@ -14,16 +14,13 @@ import sys
 import numpy as np
 
 from ..core.servers import connect_back, serve_requests
-from .pinned import pin_to_cores
+from .pinned import start_jax_on_cores
 
 
 def main(argv: list[str]) -> int:
     """Pin, start JAX with the devices, connect back, and answer until told to stop."""
     address, authkey, count = argv[0], argv[1], int(argv[2])
-    pin_to_cores(count)
-    import jax
-
-    jax.config.update("jax_num_cpu_devices", count)
+    start_jax_on_cores(count)
     from .backend import run_sharded
 
     def answer(request: dict) -> np.ndarray:

@@ -13,16 +13,13 @@ import sys
 
 import numpy as np
 
-from .pinned import pin_to_cores
+from .pinned import start_jax_on_cores
 
 
 def main(argv: list[str]) -> int:
     """Run the spec in ``argv[0]`` and save the result to ``argv[1]``."""
     spec = json.loads(argv[0])
-    pin_to_cores(spec["workers"])
-    import jax
-
-    jax.config.update("jax_num_cpu_devices", spec["workers"])
+    start_jax_on_cores(spec["workers"])
     from .backend import run_sharded
 
     result = run_sharded(spec["problem"], spec["workers"], spec["params"])
