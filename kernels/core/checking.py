@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +27,10 @@ class CheckResult:
     message: str
 
     def __bool__(self) -> bool:
+        # `assert check(...)` in a notebook raises a bare AssertionError: the reason goes
+        # to stderr first, so a failed check says why wherever it is read.
+        if not self.passed:
+            print(self.message, file=sys.stderr)
         return self.passed
 
     def __repr__(self) -> str:

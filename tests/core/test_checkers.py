@@ -71,3 +71,13 @@ def test_the_formula_patterns_have_teeth():
              "`total += 1` makes it a reduction"]  # fmt: skip
     for text in leaks:
         assert any(p.search(text) for p in ANSWER_FORMULAS), text
+
+
+def test_a_failed_check_in_an_assert_says_why(capsys):
+    from kernels.core.checking import failed, passed
+
+    with pytest.raises(AssertionError):
+        assert failed("the rows are out of order", "keep the order of the input.")
+    assert "the rows are out of order" in capsys.readouterr().err
+    assert passed("all rows")
+    assert capsys.readouterr().err == ""

@@ -188,6 +188,11 @@ def squares_with_the_gil_naming_nogil(x, workers):  # the nogil function only na
         return int(sum(pieces)) + int(sum_squares(x[:0]))
 
 
+def squares_on_one_thread(x, workers):  # a pool, but of one thread
+    with ThreadPoolExecutor(1) as pool:
+        return int(sum(pool.map(sum_squares, np.array_split(x, workers))))
+
+
 def squares_in_one_call(x, workers):  # serial: no threads
     return int(sum_squares(x))
 
@@ -230,6 +235,7 @@ def squares_on_processes(x, workers):  # processes, not threads
                 squares_on_threads_with_the_gil,
                 squares_under_a_lock,
                 squares_with_the_gil_naming_nogil,
+                squares_on_one_thread,
                 squares_in_one_call,
                 squares_on_numpy_threads,
                 squares_without_the_remainder,
