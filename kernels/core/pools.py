@@ -28,6 +28,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from .errors import UnpicklableTaskError, WorkerDiedError
+from .warm import WarmSet
 
 # Seconds a worker gets to exit on its own before it is terminated.
 JOIN_TIMEOUT = 5.0
@@ -99,10 +100,9 @@ class RecordingContext:
         return process
 
 
-# Pools kept running by warm_pools(), by (workers, start_method): process_pool() lends
-# them out instead of starting new workers; and the barrier each pool's workers share.
-_WARM: dict[tuple[int, str], ProcessPoolExecutor] = {}
-_BARRIERS: dict[tuple[int, str], Any] = {}
+# Pools kept running by warm_pools(), by (workers, start_method), each with the barrier
+# its workers share: process_pool() lends them out instead of starting new workers.
+_WARM = WarmSet()
 
 # In a worker of a warm pool: a barrier of all the pool's workers (see keep_barrier).
 POOL_BARRIER: Any = None
@@ -122,7 +122,8 @@ def keep_barrier(barrier: Any) -> None:
 
 def warm_barrier(workers: int, start_method: str = "spawn") -> Any | None:
     """The barrier of the warm pool of this size, or ``None`` when no pool is warm."""
-    return _BARRIERS.get((workers, start_method))
+    kept = _WARM.lend((workers, start_method))
+    return None if kept is None else kept[1]
 
 
 @contextlib.contextmanager
@@ -148,19 +149,14 @@ def warm_pools(worker_counts: Iterable[int], start_method: str = "spawn") -> Ite
     ...         lent is pool and run_tasks(pool, abs, [-3])
     [3]
     """
-    startup = {}
-    with contextlib.ExitStack() as stack:
-        for workers in dict.fromkeys(worker_counts):
-            start = time.perf_counter()
-            barrier = multiprocessing.get_context(start_method).Barrier(workers)
-            pool = stack.enter_context(process_pool(workers, start_method, keep_barrier,
-                                                    (barrier,)))  # fmt: skip
-            run_tasks(pool, abs, range(4 * workers))  # every worker up
-            startup[workers] = time.perf_counter() - start
-            key = (workers, start_method)
-            _WARM[key], _BARRIERS[key] = pool, barrier
-            stack.callback(_WARM.pop, key, None)
-            stack.callback(_BARRIERS.pop, key, None)
+
+    def start(stack: contextlib.ExitStack, workers: int):
+        barrier = multiprocessing.get_context(start_method).Barrier(workers)
+        pool = stack.enter_context(process_pool(workers, start_method, keep_barrier, (barrier,)))
+        run_tasks(pool, abs, range(4 * workers))  # every worker up
+        return (workers, start_method), (pool, barrier)
+
+    with _WARM.keep(worker_counts, start) as startup:
         yield startup
 
 
@@ -196,13 +192,12 @@ def process_pool(
     ...     run_tasks(pool, abs, [-1, -2])
     [1, 2]
     """
-    warm = _WARM.get((workers, start_method)) if initializer is None else None
+    warm = _WARM.lend((workers, start_method)) if initializer is None else None
     if warm is not None:
         try:
-            yield warm
+            yield warm[0]
         except BrokenProcessPool as exc:
-            _WARM.pop((workers, start_method), None)
-            _BARRIERS.pop((workers, start_method), None)
+            _WARM.forget((workers, start_method))
             raise WorkerDiedError(f"a worker of the warm pool of {workers} died: {exc}") from exc
         return
     context = RecordingContext(multiprocessing.get_context(start_method))

@@ -23,6 +23,7 @@ from .pools import (
     stop_processes,
     worker_died,
 )
+from .warm import WarmSet
 
 # How often (seconds) the waiting parent looks for dead workers. A finished result is
 # noticed at once; only a death waits for the next look.
@@ -62,15 +63,15 @@ class WatchedPool:
         return self.map(func, tasks, chunksize=1)
 
 
-# Pools kept running by warm_watched_pools(), by (workers, start_method, library), and
-# the barrier each pool's workers share (pools.keep_barrier).
-_WARM: dict[tuple[int, str, str], WatchedPool] = {}
-_BARRIERS: dict[tuple[int, str, str], Any] = {}
+# Pools kept running by warm_watched_pools(), by (workers, start_method, library), each
+# with the barrier its workers share (pools.keep_barrier).
+_WARM = WarmSet()
 
 
 def warm_barrier(workers: int, start_method: str = "spawn", library: str = "multiprocess"):
     """The barrier of the warm watched pool of this size, or ``None`` when none is warm."""
-    return _BARRIERS.get((workers, start_method, library))
+    kept = _WARM.lend((workers, start_method, library))
+    return None if kept is None else kept[1]
 
 
 @contextlib.contextmanager
@@ -91,21 +92,15 @@ def warm_watched_pools(
     ...         first is second
     True
     """
-    import time
 
-    startup = {}
-    with contextlib.ExitStack() as stack:
-        for workers in dict.fromkeys(worker_counts):
-            start = time.perf_counter()
-            barrier = importlib.import_module(library).get_context(start_method).Barrier(workers)
-            pool = stack.enter_context(watched_pool(workers, start_method, library,
-                                                    keep_barrier, (barrier,)))  # fmt: skip
-            pool.map(abs, range(4 * workers))  # every worker up
-            startup[workers] = time.perf_counter() - start
-            key = (workers, start_method, library)
-            _WARM[key], _BARRIERS[key] = pool, barrier
-            stack.callback(_WARM.pop, key, None)
-            stack.callback(_BARRIERS.pop, key, None)
+    def start(stack: contextlib.ExitStack, workers: int):
+        barrier = importlib.import_module(library).get_context(start_method).Barrier(workers)
+        pool = stack.enter_context(watched_pool(workers, start_method, library,
+                                                keep_barrier, (barrier,)))  # fmt: skip
+        pool.map(abs, range(4 * workers))  # every worker up
+        return (workers, start_method, library), (pool, barrier)
+
+    with _WARM.keep(worker_counts, start) as startup:
         yield startup
 
 
@@ -148,13 +143,12 @@ def watched_pool(
     """
     if library not in LIBRARIES:
         raise ValueError(f"library must be one of {', '.join(LIBRARIES)}; got {library!r}")
-    warm = _WARM.get((workers, start_method, library)) if initializer is None else None
+    warm = _WARM.lend((workers, start_method, library)) if initializer is None else None
     if warm is not None:
         try:
-            yield warm
+            yield warm[0]
         except BaseException:
-            _WARM.pop((workers, start_method, library), None)  # it may be broken now
-            _BARRIERS.pop((workers, start_method, library), None)
+            _WARM.forget((workers, start_method, library))  # it may be broken now
             raise
         return
     module = importlib.import_module(library)

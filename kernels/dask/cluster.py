@@ -31,6 +31,7 @@ from ..core.catalogue import ADDRESS
 from ..core.errors import WorkerDiedError
 from ..core.machine import find_command
 from ..core.subprocesses import stop_process_trees
+from ..core.warm import WarmSet
 
 # How long to try to reach a scheduler named by address before giving up.
 CONNECT_TIMEOUT = "10s"
@@ -110,9 +111,9 @@ def local_cluster(workers: int, *, dashboard: bool = False, trim_memory: bool = 
         yield cluster
 
 
-# Clusters kept running by warm_clusters(), by worker count: dask_client() connects to
-# them instead of starting a LocalCluster per call.
-_WARM: dict[int, str] = {}
+# The scheduler addresses of the clusters kept running by warm_clusters(), by worker
+# count: dask_client() connects to them instead of starting a LocalCluster per call.
+_WARM = WarmSet()
 
 
 @contextlib.contextmanager
@@ -124,16 +125,11 @@ def warm_clusters(worker_counts) -> Iterator[dict]:
     work. Returns the seconds each cluster took to start, by worker count; all are
     closed on exit.
     """
-    import time
 
-    startup = {}
-    with contextlib.ExitStack() as stack:
-        for workers in dict.fromkeys(worker_counts):
-            start = time.perf_counter()
-            cluster = stack.enter_context(local_cluster(workers))
-            startup[workers] = time.perf_counter() - start
-            _WARM[workers] = cluster.scheduler_address
-            stack.callback(_WARM.pop, workers, None)
+    def start(stack: contextlib.ExitStack, workers: int):
+        return workers, stack.enter_context(local_cluster(workers)).scheduler_address
+
+    with _WARM.keep(worker_counts, start) as startup:
         yield startup
 
 
@@ -159,7 +155,7 @@ def dask_client(workers: int, address: str | None = None):
     """
     from distributed import Client, KilledWorker
 
-    address = scheduler_address(address) or _WARM.get(workers)
+    address = scheduler_address(address) or _WARM.lend(workers)
     with contextlib.ExitStack() as stack:
         if address is None:
             cluster = stack.enter_context(local_cluster(workers))

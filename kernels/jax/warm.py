@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import time
 from collections.abc import Iterable, Iterator
 
 from ..core.errors import WorkerDiedError
 from ..core.servers import ServedProcess
+from ..core.warm import WarmSet
 
 # Seconds a worker may take to start JAX and connect, and a request to finish.
 START_TIMEOUT = 120.0
 CALL_TIMEOUT = 3600.0
 
-_WARM: dict[int, ServedProcess] = {}
+# The workers kept running by warm_devices(), by device count.
+_WARM = WarmSet()
 
 
 def _start(count: int) -> ServedProcess:
@@ -42,13 +43,13 @@ def _start(count: int) -> ServedProcess:
 
 def run_warm(problem: str, workers: int, params: dict):
     """Run on the warm worker with ``workers`` devices, or return ``None`` if there is none."""
-    server = _WARM.get(workers)
+    server = _WARM.lend(workers)
     if server is None:
         return None
     try:
         result = server.call({"problem": problem, "params": params}, CALL_TIMEOUT)
     except BaseException as exc:
-        _WARM.pop(workers, None)
+        _WARM.forget(workers)
         server.close(graceful=False)
         if isinstance(exc, TimeoutError):
             raise WorkerDiedError(str(exc)) from None
@@ -63,14 +64,16 @@ def warm_devices(device_counts: Iterable[int]) -> Iterator[dict[int, float]]:
     Yields the seconds each worker took to start (the interpreter, JAX, the first
     request's compilation), by device count. On exit every worker is stopped.
     """
-    with contextlib.ExitStack() as stack:
-        startup = {}
-        for count in dict.fromkeys(device_counts):
-            start = time.perf_counter()
-            server = _start(count)
-            stack.callback(server.close)
-            stack.callback(_WARM.pop, count, None)
-            _WARM[count] = server
-            run_warm("monte_carlo_pi", count, {"samples": 1000, "seed": 0})  # JAX is up
-            startup[count] = time.perf_counter() - start
+
+    def start(stack: contextlib.ExitStack, count: int):
+        server = _start(count)
+        stack.callback(server.close)
+        request = {"problem": "monte_carlo_pi", "params": {"samples": 1000, "seed": 0}}
+        try:
+            server.call(request, START_TIMEOUT)  # JAX is up, and the first program compiled
+        except TimeoutError as exc:
+            raise WorkerDiedError(str(exc)) from None
+        return count, server
+
+    with _WARM.keep(device_counts, start) as startup:
         yield startup

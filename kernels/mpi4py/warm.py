@@ -13,18 +13,18 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import sys
-import time
 from collections.abc import Iterable, Iterator
 
 from ..core.errors import RankFailedError
 from ..core.servers import ServedProcess
+from ..core.warm import WarmSet
 from .commands import mpiexec_command, rank_environment, rank_failure
 
 # Seconds to wait for the ranks to start and connect.
 START_TIMEOUT = 120.0
 
 # The rank sets kept running by warm_ranks(), by rank count.
-_WARM: dict[int, RankServer] = {}
+_WARM = WarmSet()
 
 
 class RankServer:
@@ -63,12 +63,12 @@ class RankServer:
 
 def lent(ranks: int) -> RankServer | None:
     """The warm rank set of this size, if :func:`warm_ranks` keeps one."""
-    return _WARM.get(ranks)
+    return _WARM.lend(ranks)
 
 
 def discard(ranks: int, graceful: bool = False) -> None:
     """Stop and forget a warm rank set: at once after a failure (ranks gone or stuck)."""
-    server = _WARM.pop(ranks, None)
+    server = _WARM.forget(ranks)
     if server is not None:
         server.close(graceful)
 
@@ -88,13 +88,12 @@ def warm_ranks(rank_counts: Iterable[int]) -> Iterator[dict[int, float]]:
     >>> [run.result for run in runs]
     [3.192, 3.192]
     """
-    with contextlib.ExitStack() as stack:
-        startup = {}
-        for ranks in dict.fromkeys(rank_counts):
-            start = time.perf_counter()
-            server = RankServer(ranks)
-            stack.callback(discard, ranks, graceful=True)
-            _WARM[ranks] = server
-            server.call("kernels.mpi4py.programs.where", {}, START_TIMEOUT)  # all ranks up
-            startup[ranks] = time.perf_counter() - start
+
+    def start(stack: contextlib.ExitStack, ranks: int):
+        server = RankServer(ranks)
+        stack.callback(server.close, graceful=True)
+        server.call("kernels.mpi4py.programs.where", {}, START_TIMEOUT)  # all ranks up
+        return ranks, server
+
+    with _WARM.keep(rank_counts, start) as startup:
         yield startup

@@ -1,0 +1,67 @@
+"""Workers kept running for the calls of a block: the frame of every ``warm_*`` helper.
+
+A measurement inside ``warm_pools``, ``warm_watched_pools``, ``warm_clusters``,
+``warm_ranks`` or ``warm_devices`` times the work, not the start-up: the block starts
+the workers once per count, and the calls inside it borrow them. Each tool keeps its
+running workers in a :class:`WarmSet`; what a worker is (a pool, a scheduler's address,
+a set of MPI ranks, a JAX process) is the tool's business.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from typing import Any
+
+#: ``start(stack, count)``: start the workers for ``count`` (their clean-up entered on
+#: ``stack``), wait until they answer, and return ``(key, what to lend)``.
+Starter = Callable[[contextlib.ExitStack, int], tuple[Hashable, Any]]
+
+
+class WarmSet:
+    """Running workers, by key, lent to the calls made while their ``keep`` block runs.
+
+    Examples
+    --------
+    >>> started = WarmSet()
+    >>> with started.keep([2, 2, 4], lambda stack, count: (count, f"{count} workers")):
+    ...     started.lend(2), started.lend(3)
+    ('2 workers', None)
+    >>> len(started)  # the block has ended
+    0
+    """
+
+    def __init__(self) -> None:
+        self._running: dict[Hashable, Any] = {}
+
+    def __len__(self) -> int:
+        return len(self._running)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._running
+
+    def lend(self, key: Hashable) -> Any | None:
+        """What is kept under ``key``, or ``None`` when nothing is."""
+        return self._running.get(key)
+
+    def forget(self, key: Hashable) -> Any | None:
+        """Stop lending ``key`` (broken workers: the next call starts its own)."""
+        return self._running.pop(key, None)
+
+    @contextlib.contextmanager
+    def keep(self, counts: Iterable[int], start: Starter) -> Iterator[dict[int, float]]:
+        """Start workers for each count now and lend them until the block ends.
+
+        Yields the seconds each start took, by count (repeated counts start once). On
+        exit, or if a start fails, everything started is forgotten and cleaned up.
+        """
+        startup = {}
+        with contextlib.ExitStack() as stack:
+            for count in dict.fromkeys(counts):
+                begun = time.perf_counter()
+                key, running = start(stack, count)
+                self._running[key] = running
+                stack.callback(self.forget, key)
+                startup[count] = time.perf_counter() - begun
+            yield startup
