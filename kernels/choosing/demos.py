@@ -73,7 +73,7 @@ def head_to_head(
 
 
 def c_ceiling(params: dict, workers: Iterable[int], repeat: int) -> pd.DataFrame:
-    """Seconds of the C program's loop (16 lanes, OpenMP) at each thread count.
+    """Seconds of the C program's loop (64 lanes, OpenMP) at each thread count.
 
     Returns
     -------

@@ -152,30 +152,12 @@ def _overlap_harness(comm, sent: bytes, n: int, steps: int):
     from mpi4py import MPI
 
     from ..problems import heat
+    from .programs.call_function import RecordingComm
     from .programs.heat import gather_field, my_block
 
     func = dill.loads(sent)  # sent with the globals it uses (a notebook's `MPI`, say)
 
-    class Watched:
-        def __init__(self) -> None:
-            self.calls: list[str] = []
-            self.posted: list = []
-
-        def __getattr__(self, name: str):
-            value = getattr(comm, name)
-            if not callable(value):
-                return value
-
-            def recorded(*args, **kwargs):
-                self.calls.append(name)
-                result = value(*args, **kwargs)
-                if isinstance(result, MPI.Request):
-                    self.posted.append(result)
-                return result
-
-            return recorded
-
-    watched, overlapped, with_interior, unfinished = Watched(), 0, 0, 0
+    watched, overlapped, with_interior, unfinished = RecordingComm(comm), 0, 0, 0
     blocks, (lo, hi), up, down, u = my_block(comm, n)
     m = hi - lo
 

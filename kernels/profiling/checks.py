@@ -16,6 +16,7 @@ import numpy as np
 
 from ..core import laws
 from ..core.checking import CheckResult, call, failed, fresh_rng, needs_function, passed
+from .profilers import cumulative_seconds
 
 VERBS = ("load", "parse", "smooth", "scale", "merge", "filter", "solve", "update", "fit",
          "sort", "render", "encode", "reduce", "index", "clean", "sample")  # fmt: skip
@@ -137,8 +138,7 @@ def _profiled_share(program: Callable, name: str) -> float:
     profiler = cProfile.Profile()
     profiler.runcall(program)
     stats = pstats.Stats(profiler)
-    inside = max(v[3] for (_, _, fname), v in stats.stats.items() if fname == name)
-    return inside / stats.total_tt
+    return cumulative_seconds(stats, name) / stats.total_tt
 
 
 @needs_function

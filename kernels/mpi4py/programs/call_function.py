@@ -10,12 +10,14 @@ class RecordingComm:
 
     The exercise checkers hand this to a learner's function, so that they see which
     communication it really did (a ``Gatherv``, an ``allreduce``), not which words its
-    source contains.
+    source contains. ``calls`` has the names in order; ``posted`` the requests that the
+    calls returned (``Isend``, ``Irecv``), for a checker to see which are still pending.
     """
 
     def __init__(self, comm: MPI.Comm) -> None:
         self._comm = comm
         self.calls: list[str] = []
+        self.posted: list[MPI.Request] = []
 
     def __getattr__(self, name: str):
         value = getattr(self._comm, name)
@@ -24,7 +26,10 @@ class RecordingComm:
 
         def recorded(*args, **kwargs):
             self.calls.append(name)
-            return value(*args, **kwargs)
+            result = value(*args, **kwargs)
+            if isinstance(result, MPI.Request):
+                self.posted.append(result)
+            return result
 
         return recorded
 
