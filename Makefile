@@ -35,11 +35,12 @@ lint: install
 	$(BIN)/ruff format --check .
 
 # KERNELS_QUICK=1: quick sizes for notebooks (nbval) and the book build test.
+# The notebooks run first: the book test builds the site from their outputs.
 # --doctest-modules runs the examples in the package's docstrings; the MPI programs and
 # example scripts run under mpiexec only.
 test: install lint
 	KERNELS_QUICK=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env --doctest-modules \
-		--ignore=kernels/mpi4py/programs --ignore=kernels/mpi4py/examples tests kernels notebooks
+		--ignore=kernels/mpi4py/programs --ignore=kernels/mpi4py/examples notebooks tests kernels
 
 # Notebooks for handing out: every exercise and checker, no solutions (in student/).
 student: install

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import matplotlib
 import multiprocess.resource_tracker
+import nbformat
 import psutil
 import pytest
 import yaml
@@ -108,18 +109,47 @@ def toc_files() -> list[str]:
     return files
 
 
+# What the book's build does not read: copied neither into a staged book (see `site`).
+NOT_THE_BOOK = shutil.ignore_patterns(
+    ".git", ".venv", "_build", "student", "test-artifacts", "*.egg-info", ".*_cache",
+    ".hypothesis", "__pycache__", "*.so",
+)  # fmt: skip
+
+
+def staged_book(into: Path) -> Path | None:
+    """The book's sources with every chapter as nbval ran it (outputs in), or ``None``.
+
+    ``make test`` runs the notebooks first (nbval); the book built from their outputs
+    with execution off is the book ``make book`` builds, without executing every chapter
+    a second time. ``None`` when some chapter has not run, or failed, in this session.
+    """
+    chapters = [ROOT / f"{page}.ipynb" for page in toc_files() if page.startswith("notebooks/")]
+    if not chapters or any(path not in EXECUTED for path in chapters):
+        return None
+    staged = into / "source"
+    shutil.copytree(ROOT, staged, ignore=NOT_THE_BOOK)
+    for path in chapters:
+        nbformat.write(EXECUTED[path], staged / path.relative_to(ROOT))
+    config = yaml.safe_load((staged / "_config.yml").read_text())
+    config["execute"]["execute_notebooks"] = "off"
+    (staged / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return staged
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Path:
     """The book built once per test session (quick sizes, warnings as errors).
 
-    ``KERNELS_SITE=path/to/_build/html`` reuses a site built before (for working on the
-    browser tests); ``make test`` always builds.
+    From the notebooks as nbval ran them when it has (:func:`staged_book`), else
+    executing them. ``KERNELS_SITE=path/to/_build/html`` reuses a site built before
+    (for working on the browser tests).
     """
     if os.environ.get("KERNELS_SITE"):
         return Path(os.environ["KERNELS_SITE"])
     out = tmp_path_factory.mktemp("book")
+    source = staged_book(out) or ROOT
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"} | {"KERNELS_QUICK": "1"}
-    command = [str(JUPYTER_BOOK), "build", str(ROOT), "-W", "-n", "--keep-going"]
+    command = [str(JUPYTER_BOOK), "build", str(source), "-W", "-n", "--keep-going"]
     build = subprocess.run(
         [*command, "--path-output", str(out)],
         capture_output=True, text=True, env=env, timeout=1800, check=False,
@@ -216,29 +246,59 @@ def no_leftover_children():
     assert not left, f"child processes left running: {left}"
 
 
-# The same check for each notebook that nbval runs: cells are not fixtures' users, so
-# these hooks take the snapshot before a notebook's first cell and look again once its
-# kernel has been shut down after the last one.
-_BEFORE_NOTEBOOK: dict[Path, set[int]] = {}
+# The notebooks nbval ran without a failure, each with the outputs its cells gave, by
+# path: the book test builds the site from them (staged_book) instead of running them
+# again. A notebook with a failed or skipped cell is left out.
+EXECUTED: dict[Path, nbformat.NotebookNode] = {}
+
+
+class NotebookRuns:
+    """Hooks for the notebooks nbval runs: no process left behind; outputs kept.
+
+    Cells are not fixtures' users, so the leftover check takes its snapshot before a
+    notebook's first cell and looks again once its kernel has been shut down after the
+    last one. Registered as a plugin (:func:`pytest_configure`), not left as this
+    conftest's hooks: those would apply to the items under ``tests/`` only, and
+    ``make test`` collects the notebooks from ``notebooks/``.
+    """
+
+    def __init__(self) -> None:
+        self._before: dict[Path, set[int]] = {}
+        self._failed: set[Path] = set()
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(self, item):
+        if _notebook_cell(item) and item.path not in self._before:
+            self._before[item.path] = {p.pid for p in live_children()}
+        return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        report = yield
+        if _notebook_cell(item):
+            if not report.passed:
+                self._failed.add(item.path)
+            elif report.when == "call":
+                item.cell.outputs = list(getattr(item, "test_outputs", None) or [])
+        return report
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item, nextitem):
+        result = yield
+        if _notebook_cell(item) and (nextitem is None or nextitem.path != item.path):
+            before = self._before.pop(item.path, set())
+            left = leftover_children(before, grace=10.0)  # the kernel and its children exit
+            if left:
+                raise AssertionError(f"{item.path.name} left processes running: {left}")
+            if item.path not in self._failed:
+                EXECUTED[item.path.resolve()] = item.parent.nb
+        return result
 
 
 def _notebook_cell(item) -> bool:
     return item.path.suffix == ".ipynb"
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_setup(item):
-    if _notebook_cell(item) and item.path not in _BEFORE_NOTEBOOK:
-        _BEFORE_NOTEBOOK[item.path] = {p.pid for p in live_children()}
-    return (yield)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    result = yield
-    if _notebook_cell(item) and (nextitem is None or nextitem.path != item.path):
-        before = _BEFORE_NOTEBOOK.pop(item.path, set())
-        left = leftover_children(before, grace=10.0)  # the kernel and its children exit
-        if left:
-            raise AssertionError(f"{item.path.name} left processes running: {left}")
-    return result
+def pytest_configure(config):
+    if not config.pluginmanager.has_plugin("kernels-notebook-runs"):
+        config.pluginmanager.register(NotebookRuns(), "kernels-notebook-runs")

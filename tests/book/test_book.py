@@ -68,3 +68,29 @@ def test_launch_button_points_at_the_repository(site):
     repo = config["repository"]["url"].removeprefix("https://github.com/")
     page = (site / "notebooks" / "01_foundations.html").read_text()
     assert f"mybinder.org/v2/gh/{repo}/main?urlpath=lab/tree/notebooks/01_foundations.ipynb" in page
+
+
+def test_the_site_is_built_from_the_notebooks_as_nbval_ran_them(tmp_path, monkeypatch):
+    import conftest
+    import nbformat
+
+    chapters = [ROOT / f"{page}.ipynb" for page in toc_files() if page.startswith("notebooks/")]
+    ran = nbformat.v4.new_output("stream", name="stdout", text="ran under nbval\n")
+    executed = {}
+    for path in chapters:
+        nb = nbformat.read(path, as_version=4)
+        next(c for c in nb.cells if c.cell_type == "code").outputs = [ran]
+        executed[path.resolve()] = nb
+    monkeypatch.setattr(conftest, "EXECUTED", executed)
+    staged = conftest.staged_book(tmp_path / "whole")
+    assert yaml.safe_load((staged / "_config.yml").read_text())["execute"] == {
+        **yaml.safe_load((ROOT / "_config.yml").read_text())["execute"],
+        "execute_notebooks": "off",  # the outputs are in: nothing runs twice
+    }
+    first = nbformat.read(staged / chapters[0].relative_to(ROOT), as_version=4)
+    assert next(c for c in first.cells if c.cell_type == "code").outputs == [ran]
+    assert (staged / "book" / "slurm").is_dir() and not (staged / ".venv").exists()
+    assert not (staged / ".git").exists()
+    # A chapter that did not run (or failed) in this session: the build executes them all.
+    monkeypatch.setattr(conftest, "EXECUTED", dict(list(executed.items())[1:]))
+    assert conftest.staged_book(tmp_path / "partial") is None
