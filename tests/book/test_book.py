@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, toc_files
+from conftest import JUPYTER_BOOK, ROOT, toc_files
 
 
 @pytest.mark.slow
@@ -15,6 +17,36 @@ def test_every_toc_page_is_built(site):
     for name in toc_files():
         assert (site / f"{name}.html").is_file(), name
     assert (site / "index.html").is_file() and (site / "search.html").is_file()
+
+
+@pytest.mark.slow
+def test_the_book_s_execution_settings_run_a_notebook(tmp_path):
+    # The site test builds from nbval's outputs, with execution off: this one-page book
+    # keeps the project's execute, parse and sphinx settings, so `make book`'s own run
+    # of a notebook (kernel, timeout, outputs, figures) is tested too.
+    import nbformat
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    page = {key: config[key] for key in ("execute", "parse", "sphinx")}
+    (tmp_path / "_config.yml").write_text(yaml.safe_dump({"title": "one page", **page}))
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: page\n")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}  # fmt: skip
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# One page"),
+        nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\n"
+                                  "print('ran', 6 * 7)\nplt.plot([1, 2, 3]);"),
+    ]  # fmt: skip
+    nbformat.write(nb, tmp_path / "page.ipynb")
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    build = subprocess.run(
+        [str(JUPYTER_BOOK), "build", str(tmp_path), "-W", "-n", "--keep-going"],
+        capture_output=True, text=True, env=env, timeout=600, check=False,
+    )  # fmt: skip
+    assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
+    html = (tmp_path / "_build" / "html" / "page.html").read_text()
+    assert "ran 42" in html and "<img" in html  # executed: its output and its figure
 
 
 # The figures each chapter draws from live measurements (at least).
