@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import ClassVar
 
-from ..core.checking import CheckResult, failed, fresh_rng, needs_function, passed
+from ..core.checking import CheckResult, failed, fresh_rng, needs_function, passed, what_it_raised
 from . import races
 from .demos import run_coroutine
 from .service import local_service
@@ -21,7 +21,7 @@ def _run(func: Callable, *args):
     try:
         return run_coroutine(func, *args), None
     except Exception as exc:
-        return None, f"{type(exc).__name__}: {exc}"
+        return None, what_it_raised(exc)
 
 
 @needs_function
@@ -134,7 +134,7 @@ def check_race_fixed(func: Callable) -> CheckResult:
         try:
             got = func(threads, times)
         except Exception as exc:
-            return failed(f"func({threads}, {times}) raised {type(exc).__name__}: {exc}",
+            return failed(f"func({threads}, {times}) raised {what_it_raised(exc)}",
                            "start the threads, join them, return counter.value.")  # fmt: skip
         finally:
             races.Counter = original

@@ -17,6 +17,7 @@ from ..core.checking import (
     most_cores,
     needs_function,
     passed,
+    what_it_raised,
 )
 
 
@@ -32,7 +33,7 @@ def check_karp_flatt(func: Callable[[float, int], float]) -> CheckResult:
         try:
             got = call(func, speedup, workers)
         except Exception as exc:
-            return failed(f"func({speedup}, {workers}) raised {type(exc).__name__}: {exc}",
+            return failed(f"func({speedup}, {workers}) raised {what_it_raised(exc)}",
                            "take Amdahl's law for the speedup on p workers and solve it "
                            "for the serial fraction.")  # fmt: skip
         want = laws.karp_flatt(speedup, workers)
@@ -57,8 +58,7 @@ def check_break_even(func: Callable[[float, float], float]) -> CheckResult:
         try:
             got = call(func, overhead, efficiency)
         except Exception as exc:
-            return failed(f"func({overhead:.3g}, {efficiency}) raised {type(exc).__name__}: "
-                           f"{exc}",
+            return failed(f"func({overhead:.3g}, {efficiency}) raised {what_it_raised(exc)}",
                            "a task of t seconds with o seconds of overhead is t / (t + o) "
                            "efficient; solve that for t.")  # fmt: skip
         want = overhead * efficiency / (1.0 - efficiency)
@@ -110,7 +110,7 @@ def check_own_backend(func: Callable) -> CheckResult:
                 got = api.run("mandelbrot", backend.name, workers=workers, **params)
             except Exception as exc:
                 return failed(f"kernels.run('mandelbrot', {backend.name!r}, workers={workers}, "
-                               f"**{params}) raised {type(exc).__name__}: {exc}",
+                               f"**{params}) raised {what_it_raised(exc)}",
                                "take (workers, width, height, max_iter) and return the int32 "
                                "counts of shape (height, width).")  # fmt: skip
             problem = api.get_problem("mandelbrot").compare(got, want, params, True)

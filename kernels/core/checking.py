@@ -49,6 +49,20 @@ def failed(problem: str, hint: str) -> CheckResult:
     return CheckResult(False, f"❌ Not yet: {problem}\nHint: {hint}")
 
 
+def what_it_raised(exc: BaseException) -> str:
+    """``"ValueError: <first line of the message>"``: a learner's error, named briefly.
+
+    Examples
+    --------
+    >>> what_it_raised(ValueError("no workers\\nmore detail"))
+    'ValueError: no workers'
+    >>> what_it_raised(KeyError())
+    'KeyError'
+    """
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
 def call(func: Callable, *args):
     return func(*args)
 

@@ -20,6 +20,7 @@ from ..core.checking import (
     fresh_rng,
     needs_function,
     passed,
+    what_it_raised,
 )
 from ..problems import heat, mandelbrot
 
@@ -78,7 +79,7 @@ def check_escape_row(func: Callable) -> CheckResult:
         try:
             call(func, re, float(im[row]), max_iter, out)
         except Exception as exc:
-            return failed(f"{case}: it raised {type(exc).__name__}: {exc}",
+            return failed(f"{case}: it raised {what_it_raised(exc)}",
                            "declare re as double[::1] and out as int[::1] (int32), "
                            "ci as double, max_iter as int.")  # fmt: skip
         want = mandelbrot.reference(width, height, max_iter)[row]
@@ -112,7 +113,7 @@ def check_count_hits(func: Callable) -> CheckResult:
                     got = call(func, x, y, threads)
                 except Exception as exc:
                     return failed(f"{size} points on {threads} thread(s): it raised "
-                                   f"{type(exc).__name__}: {exc}",
+                                   f"{what_it_raised(exc)}",
                                    "take x and y as double[::1] and num_threads as int; "
                                    "return the count.")  # fmt: skip
                 if got != want:
@@ -144,8 +145,7 @@ def check_heat_step(func: Callable) -> CheckResult:
         try:
             call(func, src, dst)
         except Exception as exc:
-            return failed(f"func(src, dst) on a {n}x{n} grid raised {type(exc).__name__}: "
-                           f"{exc}",
+            return failed(f"func(src, dst) on a {n}x{n} grid raised {what_it_raised(exc)}",
                            "take both grids as double[:, ::1] and loop over the interior "
                            "rows and columns 1 .. n-2.")  # fmt: skip
         if not np.array_equal(src, original):

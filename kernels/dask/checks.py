@@ -10,7 +10,15 @@ import numpy as np
 import pandas as pd
 from dask.callbacks import Callback
 
-from ..core.checking import CheckResult, call, failed, fresh_rng, needs_function, passed
+from ..core.checking import (
+    CheckResult,
+    call,
+    failed,
+    fresh_rng,
+    needs_function,
+    passed,
+    what_it_raised,
+)
 from ..problems import heat
 
 
@@ -22,7 +30,7 @@ def check_sum_of_squares_graph(func: Callable[[int], object]) -> CheckResult:
         try:
             graph = call(func, n)
         except Exception as exc:
-            return failed(f"func({n}) raised {type(exc).__name__}: {exc}",
+            return failed(f"func({n}) raised {what_it_raised(exc)}",
                            "wrap the square function with dask.delayed, call it once per "
                            "number, and add the results up in one more delayed "
                            "call.")  # fmt: skip
@@ -67,7 +75,7 @@ def check_halo_step(func: Callable[[np.ndarray], np.ndarray]) -> CheckResult:
             got = _overlap_steps(func, n, steps, blocks)
         except Exception as exc:
             return failed(f"{case}: map_overlap with your function raised "
-                           f"{type(exc).__name__}: {exc}",
+                           f"{what_it_raised(exc)}",
                            "return a new array of the same shape as the block you are "
                            "given (halo rows included).")  # fmt: skip
         want = heat.reference(n, steps)
@@ -111,7 +119,7 @@ def check_fare_by_zone(func: Callable[[str], pd.Series]) -> CheckResult:
         try:
             got = call(func, folder)
         except Exception as exc:
-            return failed(f"func(folder) raised {type(exc).__name__}: {exc}",
+            return failed(f"func(folder) raised {what_it_raised(exc)}",
                            "read the folder with dask.dataframe, group, aggregate, and "
                            "compute.")  # fmt: skip
     if dask.is_dask_collection(got):

@@ -14,7 +14,15 @@ from collections.abc import Callable
 import numpy as np
 
 from ..core import laws
-from ..core.checking import CheckResult, call, failed, fresh_rng, needs_function, passed
+from ..core.checking import (
+    CheckResult,
+    call,
+    failed,
+    fresh_rng,
+    needs_function,
+    passed,
+    what_it_raised,
+)
 
 # Seconds each timed call of check_timer sleeps (shuffled per check), and the warm-up:
 # the median, the mean, the median with the warm-up and the extremes are 0.03 s apart.
@@ -42,7 +50,7 @@ def check_timer(func: Callable[[Callable[[], object], int], float]) -> CheckResu
     try:
         got = call(func, workload, repeat)
     except Exception as exc:
-        return failed(f"calling it raised {type(exc).__name__}: {exc}", "call fn() yourself.")
+        return failed(f"calling it raised {what_it_raised(exc)}", "call fn() yourself.")
     if len(calls) != repeat + 1:
         return failed(
             f"fn was called {len(calls)} times for repeat={repeat}",
@@ -104,7 +112,7 @@ def check_workers_needed(func: Callable[[float, float], int | None]) -> CheckRes
         try:
             got = call(func, target, f)
         except Exception as exc:
-            return failed(f"{case} raised {type(exc).__name__}: {exc}",
+            return failed(f"{case} raised {what_it_raised(exc)}",
                            "when no number of workers reaches the target, return None "
                            "instead of raising.")  # fmt: skip
         want = _fewest_workers(target, f)
@@ -146,8 +154,7 @@ def check_fit_serial_fraction(func: Callable[[list, list], float]) -> CheckResul
         try:
             got = call(func, list(workers), list(seconds))
         except Exception as exc:
-            return failed(f"on times for workers {workers} it raised {type(exc).__name__}: "
-                           f"{exc}",
+            return failed(f"on times for workers {workers} it raised {what_it_raised(exc)}",
                            "take two lists of equal length and return one number.")  # fmt: skip
         if not _is_number(got) or not math.isfinite(got):
             return failed(f"it returned {got!r}, not a fraction",
@@ -231,7 +238,7 @@ def check_balanced_rows(func: Callable[[list, int], list]) -> CheckResult:
         try:
             parts = [list(map(int, part)) for part in call(func, [int(c) for c in cost], workers)]
         except Exception as exc:
-            return failed(f"{case} raised {type(exc).__name__}: {exc}",
+            return failed(f"{case} raised {what_it_raised(exc)}",
                            "return a list with one list of row indices per worker.")  # fmt: skip
         if len(parts) != workers:
             return failed(f"{case}: {len(parts)} parts",

@@ -7,12 +7,16 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..core.checking import CheckResult, call, failed, fresh_rng, needs_function, passed
+from ..core.checking import (
+    CheckResult,
+    call,
+    failed,
+    fresh_rng,
+    needs_function,
+    passed,
+    what_it_raised,
+)
 from ..problems import heat, mandelbrot, monte_carlo_pi
-
-
-def _first_line(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
 
 
 @needs_function
@@ -32,7 +36,7 @@ def check_jax_heat_step(func: Callable) -> CheckResult:
             try:
                 got = np.asarray(call(func, u))
             except Exception as exc:
-                return failed(f"func(u) on a {n}x{n} grid raised {_first_line(exc)}",
+                return failed(f"func(u) on a {n}x{n} grid raised {what_it_raised(exc)}",
                                "JAX arrays are immutable: a new array with some values "
                                "replaced comes from the .at property.")  # fmt: skip
             want = start.copy()
@@ -63,7 +67,7 @@ def check_jax_pi(func: Callable) -> CheckResult:
         b = float(call(func, second, samples))
     except Exception as exc:
         return failed(
-            f"func(key, {samples}) raised {_first_line(exc)}",
+            f"func(key, {samples}) raised {what_it_raised(exc)}",
             "draw the points with jax.random from the key you are given, and return the "
             "estimate as a number.",
         )
@@ -101,7 +105,7 @@ def check_jax_escape_grid(func: Callable) -> CheckResult:
                 jax.make_jaxpr(func, static_argnums=2)(jnp.zeros((2, 3)), jnp.zeros((2, 3)), 5)
             )
         except Exception as exc:
-            return failed(f"JAX cannot trace it: {_first_line(exc)}",
+            return failed(f"JAX cannot trace it: {what_it_raised(exc)}",
                            "write it with jax.numpy and lax only (no NumPy, no Python "
                            "loop over the points), so that jit and vmap can "
                            "transform it.")  # fmt: skip
@@ -116,7 +120,7 @@ def check_jax_escape_grid(func: Callable) -> CheckResult:
             try:
                 got = np.asarray(call(func, jnp.asarray(cr), jnp.asarray(ci), max_iter))
             except Exception as exc:
-                return failed(f"func(cr, ci, {max_iter}) raised {_first_line(exc)}",
+                return failed(f"func(cr, ci, {max_iter}) raised {what_it_raised(exc)}",
                                "write the loop for one point, then map it over both axes "
                                "of the grid.")  # fmt: skip
             want = mandelbrot.reference(width, height, max_iter)

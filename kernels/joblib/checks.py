@@ -20,6 +20,7 @@ from ..core.checking import (
     fresh_rng,
     needs_function,
     passed,
+    what_it_raised,
 )
 from .pool import stop_workers
 
@@ -43,7 +44,7 @@ def check_block_means(func: Callable[[np.ndarray, int, int], list]) -> CheckResu
             try:
                 got = call(func, x, blocks, workers)
             except Exception as exc:
-                return failed(f"{case} raised {type(exc).__name__}: {exc}",
+                return failed(f"{case} raised {what_it_raised(exc)}",
                                "one delayed(tasks.block_mean)(x, lo, hi) per block, run by "
                                "Parallel(n_jobs=workers).")  # fmt: skip
             finally:

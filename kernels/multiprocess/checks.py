@@ -24,6 +24,7 @@ from ..core.checking import (
     fresh_rng,
     needs_function,
     passed,
+    what_it_raised,
 )
 
 
@@ -49,7 +50,7 @@ def check_closure_map(func: Callable[[list, list, int], list]) -> CheckResult:
             try:
                 got = call(func, coefficients, xs, workers)
             except Exception as exc:
-                return failed(f"{case} raised {type(exc).__name__}: {exc}",
+                return failed(f"{case} raised {what_it_raised(exc)}",
                                "make a Polynomial of the coefficients and map it over xs "
                                "in a multiprocess pool.")  # fmt: skip
         want = np.polyval(coefficients, xs) if xs else np.empty(0)
@@ -110,7 +111,7 @@ def check_needs_dill(func: Callable[[object], str]) -> CheckResult:
             try:
                 got = call(func, obj)
             except Exception as exc:
-                return failed(f"func({label}) raised {type(exc).__name__}: {exc}",
+                return failed(f"func({label}) raised {what_it_raised(exc)}",
                                "a serialiser that cannot send something raises: catch "
                                "it and try the next.")  # fmt: skip
             if got not in ("pickle", "dill", "neither"):
@@ -145,7 +146,7 @@ def check_seed_sweep(func: Callable[[list, int, int], dict]) -> CheckResult:
             try:
                 got = call(func, seeds, samples, workers)
             except Exception as exc:
-                return failed(f"{case} raised {type(exc).__name__}: {exc}",
+                return failed(f"{case} raised {what_it_raised(exc)}",
                                "one task per seed in a multiprocess pool; each task "
                                "returns (seed, estimate).")  # fmt: skip
         if not isinstance(got, dict) or set(got) != set(seeds):

@@ -12,7 +12,15 @@ import os
 from collections.abc import Callable
 
 from ..core import tasks, tracing
-from ..core.checking import CheckResult, call, failed, fresh_rng, needs_function, passed
+from ..core.checking import (
+    CheckResult,
+    call,
+    failed,
+    fresh_rng,
+    needs_function,
+    passed,
+    what_it_raised,
+)
 from ..core.errors import UnpicklableTaskError, WorkerDiedError
 from ..core.pools import check_picklable, process_pool, run_tasks
 
@@ -65,7 +73,7 @@ def check_chunksize(func: Callable[[int, int, float, float], int]) -> CheckResul
         try:
             size = call(func, n_tasks, workers, task_s, message_s)
         except Exception as exc:
-            return failed(f"{case} raised {type(exc).__name__}: {exc}", "return an int >= 1.")
+            return failed(f"{case} raised {what_it_raised(exc)}", "return an int >= 1.")
         if not isinstance(size, int) or isinstance(size, bool) or size < 1:
             return failed(f"{case} returned {size!r}", "a chunksize is an int >= 1.")
         smallest, largest = chunksize_bounds(n_tasks, workers, task_s, message_s)
@@ -119,7 +127,7 @@ def check_spawn_fix(func: Callable[[int, int], int]) -> CheckResult:
         return failed(f"the workers could not run it: {exc}", hint)
     except Exception as exc:
         hint = "count primes p with lo <= p < hi."
-        return failed(f"it raised {type(exc).__name__}: {exc}", hint)
+        return failed(f"it raised {what_it_raised(exc)}", hint)
     for (lo, hi), count in zip(ranges, got, strict=True):
         if count != tasks.count_primes_slowly(lo, hi):
             return failed(f"a spawned worker ran it, but the count for lo={lo}, hi={hi} is "
@@ -169,7 +177,7 @@ def check_parallel_loop(func: Callable[[int, int], tuple[int, int]]) -> CheckRes
             try:
                 got = call(func, limit, workers)
             except Exception as exc:
-                return failed(f"{case} raised {type(exc).__name__}: {exc}",
+                return failed(f"{case} raised {what_it_raised(exc)}",
                                "split range(1, limit) into chunks; run "
                                "tasks.longest_collatz on each in a pool.")  # fmt: skip
         if got is None or len(tuple(got)) != 2 or tuple(got) != tasks.longest_collatz(1, limit):

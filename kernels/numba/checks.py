@@ -22,6 +22,7 @@ from ..core.checking import (
     fresh_rng,
     needs_function,
     passed,
+    what_it_raised,
 )
 from ..problems import mandelbrot
 
@@ -55,8 +56,7 @@ def check_histogram(func: Callable) -> CheckResult:
         try:
             got = call(func, counts, bins)
         except Exception as exc:
-            return failed(f"func(counts, {bins}) raised {type(exc).__name__}: "
-                           f"{str(exc).splitlines()[0]}",
+            return failed(f"func(counts, {bins}) raised {what_it_raised(exc)}",
                            "numba's nopython mode has no dict of lists; count into "
                            "np.zeros(bins, dtype=np.int64) instead.")  # fmt: skip
         want = np.bincount(counts, minlength=bins)
@@ -96,8 +96,7 @@ def check_race_free_hits(func: Callable) -> CheckResult:
                 try:
                     got = call(func, x, y)
                 except Exception as exc:
-                    return failed(f"func(x, y) raised {type(exc).__name__}: "
-                                   f"{str(exc).splitlines()[0]}",
+                    return failed(f"func(x, y) raised {what_it_raised(exc)}",
                                    "keep the signature func(x, y) and return an int.")  # fmt: skip
                 if got != want:
                     return failed(f"on {threads} thread(s), run {attempt + 1}: a wrong count",
@@ -129,8 +128,7 @@ def check_escape_ufunc(func: Callable) -> CheckResult:
         try:
             got = call(func, cr, ci, max_iter)
         except Exception as exc:
-            return failed(f"func(cr, ci, {max_iter}) raised {type(exc).__name__}: "
-                           f"{str(exc).splitlines()[0]}",
+            return failed(f"func(cr, ci, {max_iter}) raised {what_it_raised(exc)}",
                            "give @vectorize a signature such as "
                            "['int32(float64, float64, int64)'].")  # fmt: skip
         want = mandelbrot.reference(width, height, max_iter)
@@ -241,7 +239,7 @@ def check_threads_without_gil(func: Callable) -> CheckResult:
             try:
                 got = call(func, x, workers)
             except Exception as exc:
-                return failed(f"{case} raised {type(exc).__name__}: {str(exc).splitlines()[0]}",
+                return failed(f"{case} raised {what_it_raised(exc)}",
                                "split x into `workers` pieces, sum the squares of each in "
                                "an @njit function, on a ThreadPoolExecutor.")  # fmt: skip
         if children.pids:

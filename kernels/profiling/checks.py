@@ -15,7 +15,15 @@ from collections.abc import Callable
 import numpy as np
 
 from ..core import laws
-from ..core.checking import CheckResult, call, failed, fresh_rng, needs_function, passed
+from ..core.checking import (
+    CheckResult,
+    call,
+    failed,
+    fresh_rng,
+    needs_function,
+    passed,
+    what_it_raised,
+)
 from .profilers import cumulative_seconds
 
 VERBS = ("load", "parse", "smooth", "scale", "merge", "filter", "solve", "update", "fit",
@@ -85,7 +93,7 @@ def check_top_functions(func: Callable) -> CheckResult:
             try:
                 got = call(func, program, n)
             except Exception as exc:
-                return failed(f"calling it raised {type(exc).__name__}: {exc}",
+                return failed(f"calling it raised {what_it_raised(exc)}",
                               "profile `program()` with cProfile, then read the "
                               "pstats.")  # fmt: skip
             if not isinstance(got, (list, tuple)) or not all(isinstance(x, str) for x in got):
@@ -153,7 +161,7 @@ def check_amdahl_from_profile(func: Callable) -> CheckResult:
             try:
                 got = call(func, program, parallel, workers)
             except Exception as exc:
-                return failed(f"calling it raised {type(exc).__name__}: {exc}",
+                return failed(f"calling it raised {what_it_raised(exc)}",
                               "profile `program()`, find the parallel function by "
                               "name.")  # fmt: skip
             if isinstance(got, bool) or not isinstance(got, (int, float, np.integer,
@@ -233,7 +241,7 @@ def check_step_in_place(func: Callable) -> CheckResult:
         try:
             call(func, src, dst, r)
         except Exception as exc:
-            return failed(f"calling it raised {type(exc).__name__}: {exc}",
+            return failed(f"calling it raised {what_it_raised(exc)}",
                           "write into `dst` with slices of `src`.")  # fmt: skip
         if not np.array_equal(src, src_before):
             return failed("`src` changed", "read `src`, write only `dst`.")

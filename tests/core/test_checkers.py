@@ -81,3 +81,22 @@ def test_a_failed_check_in_an_assert_says_why(capsys):
     assert "the rows are out of order" in capsys.readouterr().err
     assert passed("all rows")
     assert capsys.readouterr().err == ""
+
+
+def _raises_bare(*args):
+    raise ValueError
+
+
+def _raises_at_length(*args):
+    raise ValueError("the first line\n" + "a detail from deep inside\n" * 40)
+
+
+@pytest.mark.parametrize("module, name", [("multiprocessing", "check_chunksize"),
+                                          ("foundations", "check_workers_needed"),
+                                          ("choosing", "check_karp_flatt")])  # fmt: skip
+def test_an_answer_that_raises_gets_one_line_naming_the_error(module, name):
+    check = getattr(importlib.import_module(f"kernels.{module}.checks"), name)
+    bare, long = check(_raises_bare), check(_raises_at_length)  # no IndexError on ""
+    assert not bare.passed and "raised ValueError" in bare.message
+    assert not long.passed and "raised ValueError: the first line" in long.message
+    assert "a detail" not in long.message
