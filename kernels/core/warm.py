@@ -49,6 +49,16 @@ class WarmSet:
         """Stop lending ``key`` (broken workers: the next call starts its own)."""
         return self._running.pop(key, None)
 
+    def discard(self, key: Hashable) -> None:
+        """Forget ``key`` and stop its workers at once (a call on them failed or hung).
+
+        For workers with a ``close(graceful)`` method (:class:`kernels.core.servers.
+        ServedProcess` and what wraps one); the block's own clean-up finds them closed.
+        """
+        running = self.forget(key)
+        if running is not None:
+            running.close(graceful=False)
+
     @contextlib.contextmanager
     def keep(self, counts: Iterable[int], start: Starter) -> Iterator[dict[int, float]]:
         """Start workers for each count now and lend them until the block ends.

@@ -41,18 +41,23 @@ def _start(count: int) -> ServedProcess:
         raise WorkerDiedError(str(exc)) from None
 
 
+def _ask(server: ServedProcess, problem: str, params: dict, timeout: float):
+    """The worker's answer to one request; a worker that does not answer is an error."""
+    try:
+        return server.call({"problem": problem, "params": params}, timeout)
+    except TimeoutError as exc:
+        raise WorkerDiedError(str(exc)) from None
+
+
 def run_warm(problem: str, workers: int, params: dict):
     """Run on the warm worker with ``workers`` devices, or return ``None`` if there is none."""
     server = _WARM.lend(workers)
     if server is None:
         return None
     try:
-        result = server.call({"problem": problem, "params": params}, CALL_TIMEOUT)
-    except BaseException as exc:
-        _WARM.forget(workers)
-        server.close(graceful=False)
-        if isinstance(exc, TimeoutError):
-            raise WorkerDiedError(str(exc)) from None
+        result = _ask(server, problem, params, CALL_TIMEOUT)
+    except BaseException:
+        _WARM.discard(workers)  # gone, or stuck: the next call starts its own
         raise
     return float(result) if result.ndim == 0 else result
 
@@ -68,11 +73,8 @@ def warm_devices(device_counts: Iterable[int]) -> Iterator[dict[int, float]]:
     def start(stack: contextlib.ExitStack, count: int):
         server = _start(count)
         stack.callback(server.close)
-        request = {"problem": "monte_carlo_pi", "params": {"samples": 1000, "seed": 0}}
-        try:
-            server.call(request, START_TIMEOUT)  # JAX is up, and the first program compiled
-        except TimeoutError as exc:
-            raise WorkerDiedError(str(exc)) from None
+        # JAX is up, and the first program compiled
+        _ask(server, "monte_carlo_pi", {"samples": 1000, "seed": 0}, START_TIMEOUT)
         return count, server
 
     with _WARM.keep(device_counts, start) as startup:

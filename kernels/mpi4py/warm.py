@@ -66,11 +66,9 @@ def lent(ranks: int) -> RankServer | None:
     return _WARM.lend(ranks)
 
 
-def discard(ranks: int, graceful: bool = False) -> None:
+def discard(ranks: int) -> None:
     """Stop and forget a warm rank set: at once after a failure (ranks gone or stuck)."""
-    server = _WARM.forget(ranks)
-    if server is not None:
-        server.close(graceful)
+    _WARM.discard(ranks)
 
 
 @contextlib.contextmanager
