@@ -12,7 +12,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +47,25 @@ def passed(what: str) -> CheckResult:
 
 def failed(problem: str, hint: str) -> CheckResult:
     return CheckResult(False, f"❌ Not yet: {problem}\nHint: {hint}")
+
+
+def attempts(at_least: int, seconds: float) -> Iterator[int]:
+    """1, 2, 3, ...: at least ``at_least`` attempts, and more until ``seconds`` have passed.
+
+    For a check that must see something the operating system decides (two threads on
+    two cores at once): a busy machine may withhold it for a while, so a few tries are
+    not enough; the caller stops early once it has seen it.
+
+    Examples
+    --------
+    >>> list(attempts(3, 0.0))
+    [1, 2, 3]
+    """
+    deadline = time.monotonic() + seconds
+    attempt = 0
+    while attempt < at_least or time.monotonic() < deadline:
+        attempt += 1
+        yield attempt
 
 
 def what_it_raised(exc: BaseException) -> str:

@@ -16,6 +16,7 @@ from ..core.checking import (
     CheckResult,
     ChildWatch,
     ThreadStarts,
+    attempts,
     busy_threads,
     call,
     failed,
@@ -99,9 +100,7 @@ def check_race_free_hits(func: Callable) -> CheckResult:
             # A race loses updates only while two threads really run at once: on a busy
             # machine they may take turns for a while, so each count of threads above
             # one gets RACE_SECONDS of runs (and 3 at least), not 3 runs.
-            attempt, until = 0, time.monotonic() + (RACE_SECONDS if threads > 1 else 0.0)
-            while attempt < 3 or time.monotonic() < until:
-                attempt += 1
+            for attempt in attempts(3, RACE_SECONDS if threads > 1 else 0.0):
                 try:
                     got = call(func, x, y)
                 except Exception as exc:
@@ -273,10 +272,8 @@ def check_threads_without_gil(func: Callable) -> CheckResult:
     # The second thread overlaps only if the operating system gives it a core while the
     # first is in compiled code (a few ms): a busy machine may run the threads in turn
     # for a while, so keep trying for a few seconds. A GIL-holding answer never overlaps.
-    tries, together = 0, threading.Barrier(2, timeout=1.0)
-    deadline = time.monotonic() + OVERLAP_SECONDS
-    while tries < 10 or time.monotonic() < deadline:
-        tries += 1
+    together = threading.Barrier(2, timeout=1.0)
+    for _ in attempts(10, OVERLAP_SECONDS):
         with _calls_noted(func, names, together) as spans:
             call(func, big, 2)
         if _overlapping(spans):
