@@ -123,7 +123,7 @@ def staged_book(into: Path) -> Path | None:
     with execution off is the book ``make book`` builds, without executing every chapter
     a second time. ``None`` when some chapter has not run, or failed, in this session.
     """
-    chapters = [ROOT / f"{page}.ipynb" for page in toc_files() if page.startswith("notebooks/")]
+    chapters = toc_chapters()
     if not chapters or any(path not in EXECUTED for path in chapters):
         return None
     staged = into / "source"
@@ -134,6 +134,11 @@ def staged_book(into: Path) -> Path | None:
     config["execute"]["execute_notebooks"] = "off"
     (staged / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     return staged
+
+
+def toc_chapters() -> list[Path]:
+    """The notebooks of ``_toc.yml``, in its order."""
+    return [ROOT / f"{page}.ipynb" for page in toc_files() if page.startswith("notebooks/")]
 
 
 @pytest.fixture(scope="session")
@@ -147,11 +152,19 @@ def site(tmp_path_factory) -> Path:
     if os.environ.get("KERNELS_SITE"):
         return Path(os.environ["KERNELS_SITE"])
     out = tmp_path_factory.mktemp("book")
-    source = staged_book(out) or ROOT
+    return build_book(staged_book(out) or ROOT, out)
+
+
+def build_book(source: Path, out: Path) -> Path:
+    """``jupyter-book build`` of ``source`` into ``out`` (warnings as errors, quick sizes).
+
+    Notebooks keep their inline plots (no ``MPLBACKEND``). Returns the HTML folder; a
+    failed build fails the test with the end of its output.
+    """
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"} | {"KERNELS_QUICK": "1"}
-    command = [str(JUPYTER_BOOK), "build", str(source), "-W", "-n", "--keep-going"]
     build = subprocess.run(
-        [*command, "--path-output", str(out)],
+        [str(JUPYTER_BOOK), "build", str(source), "-W", "-n", "--keep-going",
+         "--path-output", str(out)],
         capture_output=True, text=True, env=env, timeout=1800, check=False,
     )  # fmt: skip
     assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
