@@ -66,7 +66,8 @@ SHOWN: dict[str, tuple[str, ...]] = {
     "jax": (
         "kernels.jax.compute.escape_counts",
         "kernels.jax.compute.mandelbrot",
-        "kernels.jax.compute.mandelbrot_tiles",
+        "kernels.jax.compute.escape_counts_unrolled",
+        "kernels.jax.compute.tile_counts",
         "kernels.jax.compute.mandelbrot_sharded",
         "kernels.jax.compute.chunk_hits",
         "kernels.jax.compute.heat_program",
