@@ -75,6 +75,8 @@ def escape_counts_lanes(re: np.ndarray, ci: float, max_iter: int, out: np.ndarra
     separate arrays this loop ran about 3x slower). The squares are computed where they
     are used, as in the C program, not kept in rows of their own: two rows fewer to load
     and store per step (0.050 s against 0.065 s at 1200x1000x500 on an AMD EPYC, Zen 4).
+    The step is compared with the int32 counts as an int32: numba's loop counter is an
+    int64, and comparing with it widened every count first (0.052 s against 0.042 s).
 
     That array and the counts live on the stack, as a C function's local arrays do
     (:func:`_lane_state`). On the heap (``np.empty``), the same machine code ran at
@@ -96,10 +98,11 @@ def escape_counts_lanes(re: np.ndarray, ci: float, max_iter: int, out: np.ndarra
             count[lane] = 0 if lane < m else max_iter
         for n in range(max_iter):
             any_active = False
+            step = np.int32(n)  # the counts' type: no widening of 64 counts per step
             for lane in range(LANES):
                 zr, zi = z[0, lane], z[1, lane]
                 zr2, zi2 = zr * zr, zi * zi
-                still = (zr2 + zi2 <= 4.0) & (count[lane] == n)
+                still = (zr2 + zi2 <= 4.0) & (count[lane] == step)
                 count[lane] += still
                 any_active |= still
                 new_zi = 2.0 * zr * zi + ci
