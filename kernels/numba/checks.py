@@ -26,6 +26,7 @@ from ..core.checking import (
     what_it_raised,
 )
 from ..problems import mandelbrot
+from .races import shared_element_updates
 
 
 def _dispatcher_kind(func: object) -> str | None:
@@ -76,8 +77,10 @@ RACE_SECONDS = 0.3
 def check_race_free_hits(func: Callable) -> CheckResult:
     """Check a parallel ``@njit`` ``func(x, y)`` counts ``x*x + y*y <= 1`` on any thread count.
 
-    It must be compiled with ``parallel=True``, give the same count run after run on 1
-    to 4 threads, and keep two cores busy on two threads (measured, not assumed).
+    It must be compiled with ``parallel=True``, have no ``prange`` iteration update one
+    shared element (read from its source: :mod:`kernels.numba.races`), give the same count
+    run after run on 1 to 4 threads, and keep two cores busy on two threads (measured,
+    not assumed).
     """
     if _dispatcher_kind(func) != "jit":
         return _not_jitted(func, "@njit(parallel=True)")
@@ -86,6 +89,13 @@ def check_race_free_hits(func: Callable) -> CheckResult:
                        "range on one thread",
                        "the exercise is to fix the race and keep the loop "
                        "parallel.")  # fmt: skip
+    shared = shared_element_updates(func)
+    if shared:
+        return failed(f"every prange iteration updates {shared[0]}, one element that all "
+                       "threads share: a race, whether or not a given run loses an update",
+                       "two threads that read it at the same moment each write back their "
+                       "own result, and one update is lost; keep a total that numba can "
+                       "give each thread its own copy of.")  # fmt: skip
     from .compute import numba
 
     rng = fresh_rng()

@@ -104,6 +104,35 @@ def hits_racy(x, y):
     return hits[0]
 
 
+@numba.njit(parallel=True)
+def hits_racy_assign(x, y):  # the same race, written out
+    hits = np.zeros(1, dtype=np.int64)
+    for k in numba.prange(x.size):
+        if x[k] * x[k] + y[k] * y[k] <= 1.0:
+            hits[0] = hits[0] + 1
+    return hits[0]
+
+
+@numba.njit(parallel=True)
+def hits_racy_two_elements(x, y):  # a race the source rule does not see: runs must show it
+    hits = np.zeros(2, dtype=np.int64)
+    for k in numba.prange(x.size):
+        if x[k] * x[k] + y[k] * y[k] <= 1.0:
+            hits[k & 1] += 1
+    return hits[0] + hits[1]
+
+
+@numba.njit(parallel=True)
+def hits_per_chunk(x, y):  # right: one element per chunk, written by one iteration only
+    chunks = 64
+    partial = np.zeros(chunks, dtype=np.int64)
+    for c in numba.prange(chunks):
+        for k in range(c * x.size // chunks, (c + 1) * x.size // chunks):
+            if x[k] * x[k] + y[k] * y[k] <= 1.0:
+                partial[c] += 1
+    return partial.sum()
+
+
 @numba.njit
 def hits_wrong(x, y):
     return int(np.count_nonzero(x * x + y * y < 1.0)) + 1
@@ -250,6 +279,8 @@ def squares_on_processes(x, workers):  # processes, not threads
                 hits_wrong,
                 histogram_python,
                 hits_racy,
+                hits_racy_assign,
+                hits_racy_two_elements,
                 hits_serial_reduction,
                 hits_range_not_prange,
                 hits_strict,
@@ -274,3 +305,14 @@ def test_race_checker_restores_the_thread_count():
     before = numba.get_num_threads()
     numba_checks.check_race_free_hits(hits_racy)
     assert numba.get_num_threads() == before
+
+
+def test_race_checker_reads_the_race_in_the_source():
+    # Deterministic, however busy the machine: the message names the shared element.
+    for racy in (hits_racy, hits_racy_assign):
+        result = numba_checks.check_race_free_hits(racy)
+        assert not result and "hits[0]" in result.message
+
+
+def test_race_checker_passes_one_element_per_chunk():
+    assert numba_checks.check_race_free_hits(hits_per_chunk)
