@@ -24,11 +24,15 @@ def checksum(result: Any) -> float:
     return float(result)
 
 
-def time_call(func: Callable[[], Any], repeat: int, warmup: bool = True) -> tuple[list[float], Any]:
+def time_call(
+    func: Callable[[], Any], repeat: int, warmup: bool = True, budget: float | None = None
+) -> tuple[list[float], Any]:
     """Wall times of ``repeat`` calls of ``func`` (after one uncounted warm-up call).
 
     The warm-up absorbs one-off costs (JIT compilation, imports, caches); each timed call
-    still pays whatever a real call pays, pool start-up included.
+    still pays whatever a real call pays, pool start-up included. With ``budget``
+    (seconds), the timed calls stop once they have taken that long in all, after one call
+    at least.
 
     Examples
     --------
@@ -44,6 +48,8 @@ def time_call(func: Callable[[], Any], repeat: int, warmup: bool = True) -> tupl
         start = time.perf_counter()
         result = func()
         seconds.append(time.perf_counter() - start)
+        if budget is not None and sum(seconds) >= budget:
+            break
     return seconds, result
 
 
@@ -65,14 +71,4 @@ def best_of(func: Callable[[], Any], repeat: int, budget: float | None = None) -
     >>> len(calls)
     4
     """
-    if repeat < 1:
-        raise ValueError(f"repeat must be >= 1, got {repeat}")
-    best, spent = math.inf, 0.0
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        seconds = time.perf_counter() - start
-        best, spent = min(best, seconds), spent + seconds
-        if budget is not None and spent >= budget:
-            break
-    return best
+    return min(time_call(func, repeat, warmup=False, budget=budget)[0])
