@@ -35,7 +35,8 @@ lint: install
 	$(BIN)/ruff format --check .
 
 # KERNELS_QUICK=1: quick sizes for notebooks (nbval) and the book build test.
-# The notebooks run first: the book test builds the site from their outputs.
+# The notebooks run first: the book test builds the site from their outputs, and the
+# JupyterLab test opens them as nbval ran them (it runs only the chapters with widgets).
 # --doctest-modules runs the examples in the package's docstrings; the MPI programs and
 # example scripts run under mpiexec only.
 test: install lint

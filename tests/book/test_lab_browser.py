@@ -1,12 +1,17 @@
-"""Every chapter in a real JupyterLab, run with "Run All" in a headless browser.
+"""Every chapter in a real JupyterLab, with its outputs, in a headless browser.
 
 Learners read and run the notebooks in JupyterLab, not on the site. This test starts a
 JupyterLab server (with ``jupyterlab-myst``, as the book installs it) on a copy of the
-notebooks, opens each chapter in Debian's ``chromium`` through Playwright, runs every
-cell with JupyterLab's own "Run All Cells" command, and checks what a learner sees: no
-error output, no raw MyST syntax (directives, roles, fences) in the rendered text,
-solutions collapsed, and the chapter's widgets drawn. Every request to another host is
-refused. Screenshots go to ``test-artifacts/lab`` (or ``$KERNELS_ARTIFACTS/lab``).
+notebooks, opens each chapter in Debian's ``chromium`` through Playwright, and checks
+what a learner sees: no raw MyST syntax (directives, roles, fences) in the rendered text,
+solutions collapsed, no error output, and the chapter's widgets drawn. Every request to
+another host is refused. Screenshots go to ``test-artifacts/lab`` (or
+``$KERNELS_ARTIFACTS/lab``).
+
+A chapter runs once per test session: a chapter nbval has run (``make test`` runs the
+notebooks first) is opened with the outputs nbval's run gave, as a learner's saved
+notebook opens. A chapter whose outputs need a live kernel (its widgets), or that nbval
+has not run, is run in JupyterLab with its own "Run All Cells" command.
 """
 
 from __future__ import annotations
@@ -22,8 +27,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
-from conftest import ROOT
+from conftest import EXECUTED, ROOT
 
 ARTIFACTS = Path(os.environ.get("KERNELS_ARTIFACTS", ROOT / "test-artifacts")) / "lab"
 CHAPTERS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -33,6 +39,7 @@ RAW_MYST = (":class:", ":label:", "```", "{doc}", "{exercise}", "{solution-start
             "{solution-end}", "{admonition}", "../book/")  # fmt: skip
 # Seconds a chapter may take under Run All at the quick sizes before the test gives up.
 RUN_ALL_LIMIT = 600
+WIDGET = "application/vnd.jupyter.widget-view+json"
 
 pytestmark = pytest.mark.slow
 
@@ -65,7 +72,10 @@ def _get(url: str, method: str = "GET"):
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """A JupyterLab server on a copy of the notebooks; its URL. Stopped after the module."""
+    """A JupyterLab server on a copy of the notebooks, in ``home``; its URL and ``home``.
+
+    Stopped after the module.
+    """
     home = tmp_path_factory.mktemp("lab")
     shutil.copytree(ROOT / "notebooks", home / "notebooks")
     settings = home / "settings"
@@ -95,7 +105,7 @@ def lab(tmp_path_factory):
                     f"JupyterLab did not start: {(home / 'server.log').read_text()[-2000:]}"
                 )
             time.sleep(0.5)
-    yield url
+    yield url, home
     server.terminate()
     try:
         server.wait(timeout=30)
@@ -136,17 +146,47 @@ NOTEBOOK_STATE = """() => {
     collapsed: solutions.filter(c => c.inputHidden).length,
     widgets: document.querySelectorAll('.jp-OutputArea-output .jupyter-widgets').length,
     widgetErrors: document.body.innerText.includes('Error displaying widget'),
+    images: document.querySelectorAll('.jp-OutputArea-output img').length,
   };
 }"""
 
 
+def as_nbval_ran(chapter: str):
+    """``chapter`` with the outputs nbval's run gave it, or ``None`` to run it in the Lab.
+
+    ``None`` when nbval has not run it in this session, or when an output is a widget
+    (drawn only while the kernel that made it is alive).
+    """
+    nb = EXECUTED.get((ROOT / "notebooks" / chapter).resolve())
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs] if nb else []
+    if nb is None or any(WIDGET in o.get("data", {}) for o in outputs):
+        return None
+    return nb
+
+
+def run_all(page) -> dict:
+    """Run every cell with JupyterLab's "Run All Cells"; the notebook's state after."""
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    deadline = time.monotonic() + RUN_ALL_LIMIT
+    while True:
+        state = page.evaluate(NOTEBOOK_STATE)
+        if state["errors"] or (not state["busy"] and state["unrun"] == 0):
+            return state
+        assert time.monotonic() < deadline, f"{state['unrun']} cells still to run"
+        page.wait_for_timeout(250)
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_chapter_runs_and_reads_well_in_jupyterlab(lab, browser, chapter):
+    url, home = lab
+    ran = as_nbval_ran(chapter)
+    if ran is not None:
+        nbformat.write(ran, home / "notebooks" / chapter)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     outside = []
 
     def route(r):
-        if r.request.url.startswith((lab, "data:", "blob:")):
+        if r.request.url.startswith((url, "data:", "blob:")):
             r.continue_()
         else:
             outside.append(r.request.url)
@@ -157,33 +197,33 @@ def test_chapter_runs_and_reads_well_in_jupyterlab(lab, browser, chapter):
     try:
         # A fresh workspace: without `reset`, every notebook opened before comes back as a
         # tab, each with a kernel of its own.
-        page.goto(f"{lab}lab/tree/notebooks/{chapter}?token={TOKEN}&reset")
+        page.goto(f"{url}lab/tree/notebooks/{chapter}?token={TOKEN}&reset")
         page.wait_for_function("() => window.jupyterapp?.shell?.currentWidget?.sessionContext"
                                "?.session?.kernel?.status === 'idle'", timeout=120_000)  # fmt: skip
         before = page.evaluate(NOTEBOOK_STATE)
-        # Rendered as MyST before anything runs: no raw directive, role or fence.
+        # Rendered as MyST: no raw directive, role or fence.
         raw = [(t[:80], s) for t in before["markdown"] for s in RAW_MYST if s in t]
         assert not raw, raw
         assert before["solutions"] >= 3 and before["collapsed"] == before["solutions"]
 
-        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        deadline = time.monotonic() + RUN_ALL_LIMIT
-        while True:
-            state = page.evaluate(NOTEBOOK_STATE)
-            if state["errors"] or (not state["busy"] and state["unrun"] == 0):
-                break
-            assert time.monotonic() < deadline, f"{state['unrun']} cells still to run"
-            page.wait_for_timeout(250)
+        if ran is None:
+            state = run_all(page)
+        else:
+            state = before
+            # Every figure of nbval's run is drawn.
+            figures = [o for c in ran.cells if c.cell_type == "code" for o in c.outputs
+                       if "image/png" in o.get("data", {})]  # fmt: skip
+            assert state["images"] >= len(figures), (state["images"], len(figures))
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{Path(chapter).stem}.png"))
         assert not state["errors"], state["errors"]
-        assert len(_get(f"{lab}api/kernels")) == 1  # this chapter's kernel, no other
-        assert state["collapsed"] == state["solutions"]  # running does not expand them
+        assert len(_get(f"{url}api/kernels")) == 1  # this chapter's kernel, no other
+        assert state["collapsed"] == state["solutions"]  # outputs do not expand them
         source = (ROOT / "notebooks" / chapter).read_text()
-        if "explorer(" in source or "widgets" in source:
+        if ran is None and ("explorer(" in source or "widgets" in source):
             assert state["widgets"] > 0 and not state["widgetErrors"]
         assert not outside, outside
     finally:
         context.close()
-        for kernel in _get(f"{lab}api/kernels"):
-            _get(f"{lab}api/kernels/{kernel['id']}", method="DELETE")
+        for kernel in _get(f"{url}api/kernels"):
+            _get(f"{url}api/kernels/{kernel['id']}", method="DELETE")
