@@ -49,6 +49,7 @@ def measure(
     repeat: int = 3,
     scaling: str = "strong",
     progress: bool | Callable[[int, int, str], None] = False,
+    warmup: bool = True,
     **params: Any,
 ) -> pd.DataFrame:
     """Time ``backends`` on ``problem`` at each worker count.
@@ -69,6 +70,9 @@ def measure(
         worker count (Gustafson), as the problem's ``weak_scale`` defines.
     progress : bool or callable
         ``True`` shows a tqdm bar; a callable gets ``(done, total, label)`` after each point.
+    warmup : bool
+        ``False`` leaves out the warm-up run, for a caller that has warmed every point
+        up itself (at a smaller size, say).
     **params
         Problem parameters and backend options (the problem's defaults fill the rest).
 
@@ -122,7 +126,7 @@ def measure(
             label = f"{impl.name} x{w}"
             bar.set_postfix_str(label)
             call = functools.partial(run, problem, impl.name, w, **values, **own)
-            seconds, result = time_call(call, repeat)
+            seconds, result = time_call(call, repeat, warmup=warmup)
             rows.append({
                 "problem": problem, "backend": impl.name, "workers": w, "params": dict(values),
                 "seconds": seconds, "median_s": statistics.median(seconds),

@@ -160,35 +160,47 @@ def tiny_graph(count: int) -> list:
     return [dask.delayed(tasks.square, pure=True)(i) for i in range(count)]
 
 
-def measure_scaling(problem: str, workers: Iterable[int], repeat: int, **params) -> pd.DataFrame:
+def measure_scaling(
+    problems: dict[str, dict], workers: Iterable[int], repeat: int
+) -> dict[str, pd.DataFrame]:
     """Strong scaling of ``dask`` (threads) and ``dask-distributed`` on warm clusters.
 
-    Each ``dask-distributed`` point runs on a :func:`local_cluster` of that many workers,
-    started before timing and reused by every timed call (the chapter measures start-up
-    on its own); its start-up time is in ``startup_s`` (0 for the threaded scheduler).
+    ``problems`` maps a problem name to its parameters. One :func:`local_cluster` per
+    worker count is started before timing and serves every ``dask-distributed`` point of
+    every problem (the chapter measures start-up on its own); its start-up time is in
+    ``startup_s`` (0 for the threaded scheduler). Each point is warmed up by one run at
+    the problem's quick sizes (imports on the workers, the task's code shipped to them)
+    instead of a run at the measured size.
 
     Returns
     -------
-    pandas.DataFrame
-        :func:`kernels.core.bench.measure`'s columns, with speedups over both backends,
-        and ``startup_s``.
+    dict of pandas.DataFrame
+        By problem: :func:`kernels.core.bench.measure`'s columns, with speedups over
+        both backends, and ``startup_s``.
     """
-    from ..core import bench
+    from ..core import bench, sizes
+    from ..core.api import run
     from .cluster import warm_clusters
 
     workers = list(workers)
-    frames = [bench.measure(problem, ["dask"], workers=workers, repeat=repeat, **params)]
+    backends = ["dask", "dask-distributed"]
+    tables = {}
     with warm_clusters(workers) as startup:
-        frames.append(bench.measure(problem, ["dask-distributed"], workers=workers,
-                                    repeat=repeat, **params))  # fmt: skip
-    df = bench.add_speedups(pd.concat(frames, ignore_index=True))
-    df["startup_s"] = [startup[w] if b == "dask-distributed" else 0.0
-                       for b, w in zip(df["backend"], df["workers"], strict=True)]  # fmt: skip
-    return df
+        for problem, params in problems.items():
+            small = sizes.params(problem, "quick")
+            for backend in backends:
+                for count in workers:
+                    run(problem, backend, workers=count, **small)
+            df = bench.measure(problem, backends, workers=workers, repeat=repeat,
+                               warmup=False, **params)  # fmt: skip
+            distributed = df["backend"] == "dask-distributed"
+            df["startup_s"] = np.where(distributed, df["workers"].map(startup), 0.0)
+            tables[problem] = df
+    return tables
 
 
 def measure_task_overhead(
-    counts: tuple[int, int] = (200, 1000), workers: int = 2, repeat: int = 3,
+    counts: tuple[int, int] = (100, 500), workers: int = 2, repeat: int = 3,
     schedulers: Iterable[str] = SCHEDULERS,
 ) -> pd.DataFrame:  # fmt: skip
     """Cost per task of each scheduler, from the time of two graphs of tiny tasks.
@@ -208,7 +220,8 @@ def measure_task_overhead(
     for scheduler in schedulers:
         with _scheduler(scheduler, workers) as (kwargs, startup):
             times = {}
-            dask.compute(*tiny_graph(small), **kwargs)  # warm-up: pools, imports, caches
+            if scheduler != "processes":  # which starts a new pool for every compute
+                dask.compute(*tiny_graph(small), **kwargs)  # warm-up: imports, caches
             for count in (small, large):
                 graph = tiny_graph(count)
                 times[count] = best_of(lambda g=graph: dask.compute(*g, **kwargs), repeat)

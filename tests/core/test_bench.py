@@ -36,6 +36,17 @@ def test_warm_up_call_is_not_counted():
     assert len(calls) == 4 and len(seconds) == 3 and result == 4
 
 
+@pytest.mark.parametrize("warmup, calls_per_point", [(True, 3), (False, 2)])
+def test_measure_warms_each_point_up_unless_told_not_to(monkeypatch, warmup, calls_per_point):
+    calls, run = [], bench.run
+    counting = lambda *args, **kw: calls.append(args[:3]) or run(*args, **kw)  # noqa: E731
+    monkeypatch.setattr(bench, "run", counting)
+    df = bench.measure("heat", ["threads"], workers=[1, 2], repeat=2, warmup=warmup, **SMALL)
+    assert all(len(s) == 2 for s in df["seconds"])
+    for w in (1, 2):
+        assert calls.count(("heat", "threads", w)) == calls_per_point
+
+
 def test_weak_scaling_grows_the_problem():
     df = bench.measure("mandelbrot", ["threads"], workers=[1, 2, 3], repeat=1, scaling="weak",
                        width=16, height=5, max_iter=10)  # fmt: skip

@@ -206,6 +206,27 @@ def test_task_overhead_measures_each_scheduler():
     assert dask_demos.plot_task_overhead(df).axes
 
 
+def test_scaling_runs_both_problems_on_one_warm_cluster_per_worker_count():
+    problems = {"mandelbrot": {"width": 40, "height": 30, "max_iter": 20},
+                "heat": {"n": 24, "steps": 4}}  # fmt: skip
+    tables = dask_demos.measure_scaling(problems, [1, 2], repeat=2)
+    assert list(tables) == ["mandelbrot", "heat"]
+    for problem, df in tables.items():
+        assert df[["backend", "workers"]].values.tolist() == [
+            ["dask", 1],
+            ["dask", 2],
+            ["dask-distributed", 1],
+            ["dask-distributed", 2],
+        ]
+        assert all(len(s) == 2 for s in df["seconds"])
+        assert df["checksum"].nunique() == 1 and df["params"].iloc[0] == problems[problem]
+        started = df.set_index(["backend", "workers"])["startup_s"]
+        assert started["dask"].eq(0).all() and started["dask-distributed"].gt(0).all()
+    # The clusters were started once: both problems report the same start-up times.
+    assert (tables["mandelbrot"]["startup_s"].tolist()
+            == tables["heat"]["startup_s"].tolist())  # fmt: skip
+
+
 def test_cost_per_task_is_the_slope_and_intercept():
     assert dask_demos.cost_per_task({100: 0.51, 500: 0.55}) == (0.0001, 0.5)
     assert dask_demos.cost_per_task({500: 0.55, 100: 0.51}) == (0.0001, 0.5)
