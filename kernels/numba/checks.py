@@ -91,8 +91,9 @@ def check_race_free_hits(func: Callable) -> CheckResult:
                        "parallel.")  # fmt: skip
     shared = shared_element_updates(func)
     if shared:
-        return failed(f"every prange iteration updates {shared[0]}, one element that all "
-                       "threads share: a race, whether or not a given run loses an update",
+        return failed(f"prange iterations update {shared[0]}, at an index that does not "
+                       "tell the iterations apart, so threads share that element: a race, "
+                       "whether or not a given run loses an update",
                        "two threads that read it at the same moment each write back their "
                        "own result, and one update is lost; keep a total that numba can "
                        "give each thread its own copy of.")  # fmt: skip

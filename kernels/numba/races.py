@@ -1,11 +1,22 @@
-"""Reading a ``prange`` loop's source for the classic race: every iteration updating one element.
+"""Reading a ``prange`` loop's source for the classic race: iterations updating one element.
 
 ``hits[0] += 1`` inside ``prange`` is a read-modify-write of one shared element from
 every iteration: two threads that read it at once both write back their own count, and
-one update is lost. Whether a given run loses any depends on the threads really running
-at the same moment, which a busy machine can prevent for a while. The source shows it
-every time, so :func:`kernels.numba.checks.check_race_free_hits` reads it as well as
-running the function.
+one update is lost. So is ``hits[k & 1] += 1``, or ``sums[j] += ...`` with ``j`` from
+an inner loop: the index does not tell the iterations apart, so iterations on different
+threads update the same element. Whether a given run loses any update depends on the
+threads really running at the same moment, which a busy machine can prevent for a
+while. The source shows it every time, so
+:func:`kernels.numba.checks.check_race_free_hits` reads it as well as running the
+function.
+
+The rule: an element updated inside a ``prange`` loop over ``i`` is private to one
+iteration when one part of its index is ``i`` itself, ``i`` plus or minus, or times,
+something that does not depend on ``i``, or a name the loop body sets to such an
+expression (``start = i * size``). Arrays created inside the loop body are private to
+its iteration too. ``i % 2``, ``i & 1``, ``i // 2``, a constant, an inner loop's
+variable or a value read from an array can repeat across iterations, so an update there
+is reported.
 """
 
 from __future__ import annotations
@@ -22,47 +33,97 @@ def _is_prange(node: ast.expr) -> bool:
     )
 
 
-def _constant_index(target: ast.expr) -> bool:
-    """Whether ``target`` is ``name[...]`` with an index made of constants only (``a[0]``)."""
-    if not isinstance(target, ast.Subscript):
+def _names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _one_per_iteration(expr: ast.expr, own: set[str]) -> bool:
+    """Whether ``expr`` takes a different value in every iteration (``own``: such names)."""
+    if isinstance(expr, ast.Name):
+        return expr.id in own
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub):
+        return _one_per_iteration(expr.operand, own)
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Sub, ast.Mult)):
+        for this, other in ((expr.left, expr.right), (expr.right, expr.left)):
+            if _one_per_iteration(this, own) and not _names(other) & own:
+                return True
+    return False
+
+
+def _iteration_names(loop: ast.For) -> set[str]:
+    """The loop variable, and the names the body sets from it, one-to-one."""
+    own = {loop.target.id} if isinstance(loop.target, ast.Name) else set()
+    assigns = [n for n in ast.walk(loop) if isinstance(n, ast.Assign) and len(n.targets) == 1]
+    while True:
+        more = {a.targets[0].id for a in assigns
+                if isinstance(a.targets[0], ast.Name) and a.targets[0].id not in own
+                and _one_per_iteration(a.value, own)}  # fmt: skip
+        if not more:
+            return own
+        own |= more
+
+
+def _private_arrays(loop: ast.For) -> set[str]:
+    """Names the loop body assigns a whole value to: each iteration's own array."""
+    return {t.id for n in ast.walk(loop) if isinstance(n, ast.Assign)
+            for t in n.targets if isinstance(t, ast.Name)}  # fmt: skip
+
+
+def _shared(target: ast.expr, own: set[str], private: set[str]) -> bool:
+    """Whether ``target`` is ``name[...]`` that more than one iteration can reach."""
+    if not isinstance(target, ast.Subscript) or not isinstance(target.value, ast.Name):
+        return False
+    if target.value.id in private:
         return False
     index = target.slice
     parts = index.elts if isinstance(index, ast.Tuple) else [index]
-    return all(isinstance(p, ast.Constant) for p in parts)
+    return not any(_one_per_iteration(p, own) for p in parts)
 
 
 def _updates_in(loop: ast.For) -> list[str]:
+    own, private = _iteration_names(loop), _private_arrays(loop)
     found = []
     for node in ast.walk(loop):
-        if isinstance(node, ast.AugAssign) and _constant_index(node.target):
+        if isinstance(node, ast.AugAssign) and _shared(node.target, own, private):
             found.append(ast.unparse(node.target))
         elif isinstance(node, ast.Assign):
             for target in node.targets:
                 written = ast.unparse(target)  # as text: a read and a write differ in ctx
                 reads_it = any(isinstance(n, ast.Subscript) and ast.unparse(n) == written
                                for n in ast.walk(node.value))  # fmt: skip
-                if _constant_index(target) and reads_it:
+                if reads_it and _shared(target, own, private):
                     found.append(written)
     return found
 
 
 def shared_element_updates(func) -> list[str]:
-    """The array elements at a constant index that a ``prange`` loop of ``func`` updates.
+    """The array elements that more than one iteration of a ``prange`` loop of ``func`` updates.
 
-    ``func`` is an ``@njit`` dispatcher or a plain function. An update is ``a[0] += ...``
-    or ``a[0] = a[0] + ...`` anywhere inside a ``for ... in prange(...)`` loop. Returns
-    the elements as written (``["hits[0]"]``), or ``[]`` where there is none or the source
+    ``func`` is an ``@njit`` dispatcher or a plain function. An update is ``a[j] += ...``
+    or ``a[j] = a[j] + ...`` anywhere inside a ``for ... in prange(...)`` loop, at an
+    index that does not tell the iterations apart (see the module's rule). Returns the
+    elements as written (``["hits[0]"]``), or ``[]`` where there is none or the source
     cannot be read.
 
     Examples
     --------
     >>> def racy(x):
-    ...     hits = [0]
+    ...     hits = [0, 0]
     ...     for k in prange(x.size):
     ...         hits[0] += 1
+    ...         hits[k % 2] = hits[k % 2] + 1
     ...     return hits[0]
     >>> shared_element_updates(racy)
-    ['hits[0]']
+    ['hits[0]', 'hits[k % 2]']
+    >>> def per_chunk(x, chunks):
+    ...     partial = [0] * chunks
+    ...     for c in prange(chunks):
+    ...         start = c * (x.size // chunks)
+    ...         for k in range(start, start + x.size // chunks):
+    ...             partial[c] += 1
+    ...     return sum(partial)
+    >>> shared_element_updates(per_chunk)
+    []
     """
     try:
         source = textwrap.dedent(inspect.getsource(getattr(func, "py_func", func)))

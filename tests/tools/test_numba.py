@@ -19,6 +19,7 @@ from kernels.numba import backend as numba_jit
 from kernels.numba import checks as numba_checks
 from kernels.numba import compute as numba_kernels
 from kernels.numba import demos as numba_demos
+from kernels.numba import races
 from kernels.numba.compute import numba
 from kernels.problems import mandelbrot
 
@@ -114,7 +115,7 @@ def hits_racy_assign(x, y):  # the same race, written out
 
 
 @numba.njit(parallel=True)
-def hits_racy_two_elements(x, y):  # a race the source rule does not see: runs must show it
+def hits_racy_two_elements(x, y):  # two elements, each shared by half the iterations
     hits = np.zeros(2, dtype=np.int64)
     for k in numba.prange(x.size):
         if x[k] * x[k] + y[k] * y[k] <= 1.0:
@@ -309,9 +310,37 @@ def test_race_checker_restores_the_thread_count():
 
 def test_race_checker_reads_the_race_in_the_source():
     # Deterministic, however busy the machine: the message names the shared element.
-    for racy in (hits_racy, hits_racy_assign):
+    for racy, element in [(hits_racy, "hits[0]"), (hits_racy_assign, "hits[0]"),
+                          (hits_racy_two_elements, "hits[k & 1]")]:  # fmt: skip
         result = numba_checks.check_race_free_hits(racy)
-        assert not result and "hits[0]" in result.message
+        assert not result and element in result.message
+
+
+def racy_column_sums(a):
+    sums = np.zeros(a.shape[1])
+    for i in numba.prange(a.shape[0]):
+        for j in range(a.shape[1]):
+            sums[j] += a[i, j]  # every row adds to every column's sum
+    return sums
+
+
+def private_rows(a, size):
+    out = np.zeros(a.shape[0] * size)
+    for i in numba.prange(a.shape[0]):
+        row = np.zeros(size)  # the iteration's own array
+        for j in range(a.shape[1]):
+            row[int(a[i, j]) % size] += 1
+        base = i * size  # row i of the flat output
+        for j in range(size):
+            out[base + j] = out[base + j] + row[j]
+    return out
+
+
+def test_the_source_rule_tells_shared_elements_from_private_ones():
+    assert races.shared_element_updates(racy_column_sums) == ["sums[j]"]
+    assert races.shared_element_updates(private_rows) == []
+    assert races.shared_element_updates(hits_per_chunk) == []
+    assert races.shared_element_updates(hits_reduction) == []
 
 
 def test_race_checker_passes_one_element_per_chunk():
