@@ -105,10 +105,17 @@ def run(width: int, height: int, max_iter: int, threads: int = 1, kernel: str = 
     return CRun(counts, float(done.stdout), threads, kernel)
 
 
+def runs(
+    width: int, height: int, max_iter: int, threads: int = 1, kernel: str = "lanes",
+    repeat: int = 3,
+) -> list[CRun]:  # fmt: skip
+    """``repeat`` runs of :func:`run`, in order (each program run times its own loop)."""
+    return [run(width, height, max_iter, threads, kernel) for _ in range(repeat)]
+
+
 def best_time(
     width: int, height: int, max_iter: int, threads: int = 1, kernel: str = "lanes",
     repeat: int = 3,
 ) -> CRun:  # fmt: skip
     """The fastest of ``repeat`` runs (the same counts every time)."""
-    runs = [run(width, height, max_iter, threads, kernel) for _ in range(repeat)]
-    return min(runs, key=lambda r: r.seconds)
+    return min(runs(width, height, max_iter, threads, kernel, repeat), key=lambda r: r.seconds)

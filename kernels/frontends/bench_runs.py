@@ -42,7 +42,7 @@ def with_ceiling(df: pd.DataFrame, params: dict, workers: list[int], repeat: int
     image = {k: params[k] for k in ("width", "height", "max_iter")}
     rows = []
     for threads in workers:
-        runs = [baseline.run(**image, threads=threads) for _ in range(repeat)]
+        runs = baseline.runs(**image, threads=threads, repeat=repeat)
         seconds = [r.seconds for r in runs]
         rows.append({
             "problem": "mandelbrot", "backend": C_BACKEND, "workers": threads, "params": image,
