@@ -49,7 +49,7 @@ def measure(
     repeat: int = 3,
     scaling: str = "strong",
     progress: bool | Callable[[int, int, str], None] = False,
-    warmup: bool = True,
+    warmup: bool | dict[str, Any] = True,
     **params: Any,
 ) -> pd.DataFrame:
     """Time ``backends`` on ``problem`` at each worker count.
@@ -70,9 +70,12 @@ def measure(
         worker count (Gustafson), as the problem's ``weak_scale`` defines.
     progress : bool or callable
         ``True`` shows a tqdm bar; a callable gets ``(done, total, label)`` after each point.
-    warmup : bool
-        ``False`` leaves out the warm-up run, for a caller that has warmed every point
-        up itself (at a smaller size, say).
+    warmup : bool or dict
+        ``False`` leaves out the warm-up run. A dict of problem parameters makes it a run
+        at those parameters instead (smaller sizes, say ``sizes.params(problem,
+        "quick")``): for backends whose one-off costs (imports in the workers, the task's
+        code sent to them) do not grow with the size, so that the warm-up does not cost
+        a full run. Not for JAX, which compiles a program per array shape.
     **params
         Problem parameters and backend options (the problem's defaults fill the rest).
 
@@ -126,7 +129,9 @@ def measure(
             label = f"{impl.name} x{w}"
             bar.set_postfix_str(label)
             call = functools.partial(run, problem, impl.name, w, **values, **own)
-            seconds, result = time_call(call, repeat, warmup=warmup)
+            if isinstance(warmup, dict):
+                run(problem, impl.name, w, **{**values, **warmup}, **own)
+            seconds, result = time_call(call, repeat, warmup=warmup is True)
             rows.append({
                 "problem": problem, "backend": impl.name, "workers": w, "params": dict(values),
                 "seconds": seconds, "median_s": statistics.median(seconds),

@@ -179,7 +179,6 @@ def measure_scaling(
         both backends, and ``startup_s``.
     """
     from ..core import bench, sizes
-    from ..core.api import run
     from .cluster import warm_clusters
 
     workers = list(workers)
@@ -187,12 +186,8 @@ def measure_scaling(
     tables = {}
     with warm_clusters(workers) as startup:
         for problem, params in problems.items():
-            small = sizes.params(problem, "quick")
-            for backend in backends:
-                for count in workers:
-                    run(problem, backend, workers=count, **small)
             df = bench.measure(problem, backends, workers=workers, repeat=repeat,
-                               warmup=False, **params)  # fmt: skip
+                               warmup=sizes.params(problem, "quick"), **params)  # fmt: skip
             distributed = df["backend"] == "dask-distributed"
             df["startup_s"] = np.where(distributed, df["workers"].map(startup), 0.0)
             tables[problem] = df

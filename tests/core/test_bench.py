@@ -36,15 +36,19 @@ def test_warm_up_call_is_not_counted():
     assert len(calls) == 4 and len(seconds) == 3 and result == 4
 
 
-@pytest.mark.parametrize("warmup, calls_per_point", [(True, 3), (False, 2)])
-def test_measure_warms_each_point_up_unless_told_not_to(monkeypatch, warmup, calls_per_point):
+@pytest.mark.parametrize(
+    "warmup, runs", [(True, [24, 24, 24]), (False, [24, 24]), ({"n": 8}, [8, 24, 24])]
+)
+def test_measure_warms_each_point_up_as_told(monkeypatch, warmup, runs):
+    # The sizes each point ran at, in order: the warm-up first, when there is one.
     calls, run = [], bench.run
-    counting = lambda *args, **kw: calls.append(args[:3]) or run(*args, **kw)  # noqa: E731
+    counting = lambda *args, **kw: calls.append((args[2], kw["n"])) or run(*args, **kw)  # noqa: E731
     monkeypatch.setattr(bench, "run", counting)
     df = bench.measure("heat", ["threads"], workers=[1, 2], repeat=2, warmup=warmup, **SMALL)
     assert all(len(s) == 2 for s in df["seconds"])
+    assert [p["n"] for p in df["params"]] == [24, 24]
     for w in (1, 2):
-        assert calls.count(("heat", "threads", w)) == calls_per_point
+        assert [n for worker, n in calls if worker == w] == runs
 
 
 def test_weak_scaling_grows_the_problem():
