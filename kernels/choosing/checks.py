@@ -11,6 +11,7 @@ from ..core import laws, machine
 from ..core.checking import (
     CheckResult,
     ChildWatch,
+    attempt,
     call,
     failed,
     fresh_rng,
@@ -30,12 +31,9 @@ def check_karp_flatt(func: Callable[[float, int], float]) -> CheckResult:
         workers = int(rng.integers(2, 129))
         cases.append((round(float(rng.uniform(1.05, workers * 0.98)), 3), workers))
     for speedup, workers in cases:
-        try:
-            got = call(func, speedup, workers)
-        except Exception as exc:
-            return failed(f"func({speedup}, {workers}) raised {what_it_raised(exc)}",
-                           "take Amdahl's law for the speedup on p workers and solve it "
-                           "for the serial fraction.")  # fmt: skip
+        got = attempt(func, speedup, workers, what=f"func({speedup}, {workers})",
+                      hint="take Amdahl's law for the speedup on p workers and solve "
+                           "it for the serial fraction.")  # fmt: skip
         want = laws.karp_flatt(speedup, workers)
         if not isinstance(got, (int, float, np.floating)) or not math.isclose(
             got, want, rel_tol=1e-9, abs_tol=1e-12
@@ -55,11 +53,8 @@ def check_break_even(func: Callable[[float, float], float]) -> CheckResult:
     cases = [(float(10 ** rng.uniform(-6, 0)), round(float(rng.uniform(0.05, 0.995)), 3))
              for _ in range(6)]  # fmt: skip
     for overhead, efficiency in cases:
-        try:
-            got = call(func, overhead, efficiency)
-        except Exception as exc:
-            return failed(f"func({overhead:.3g}, {efficiency}) raised {what_it_raised(exc)}",
-                           "a task of t seconds with o seconds of overhead is t / (t + o) "
+        got = attempt(func, overhead, efficiency, what=f"func({overhead:.3g}, {efficiency})",
+                      hint="a task of t seconds with o seconds of overhead is t / (t + o) "
                            "efficient; solve that for t.")  # fmt: skip
         want = overhead * efficiency / (1.0 - efficiency)
         if not isinstance(got, (int, float, np.floating)) or not math.isclose(

@@ -86,6 +86,37 @@ def call(func: Callable, *args):
     return func(*args)
 
 
+class CheckFailed(Exception):
+    """Ends a checker with the failed ``result`` (raised by :func:`attempt`).
+
+    :func:`needs_function`, which wraps every checker, returns the result.
+    """
+
+    def __init__(self, result: CheckResult) -> None:
+        super().__init__(result.message)
+        self.result = result
+
+
+def attempt(func: Callable, *args, what: str, hint: str):
+    """``func(*args)``; if the learner's function raises, the check fails.
+
+    The failure reads "``what`` raised ``<the error>``" with ``hint``.
+
+    Examples
+    --------
+    >>> @needs_function
+    ... def check_half(func):
+    ...     return passed("halves") if attempt(func, 4, what="func(4)", hint="h.") == 2 else None
+    >>> print(check_half(lambda x: x / 0).message)
+    ❌ Not yet: func(4) raised ZeroDivisionError: division by zero
+    Hint: h.
+    """
+    try:
+        return func(*args)
+    except Exception as exc:
+        raise CheckFailed(failed(f"{what} raised {what_it_raised(exc)}", hint)) from None
+
+
 def needs_function(
     checker: Callable[[Callable], CheckResult],
 ) -> Callable[[Callable], CheckResult]:
@@ -98,7 +129,10 @@ def needs_function(
                 f"expected your function, got {type(func).__name__} {func!r}",
                 "define the function in the cell above and pass its name, without calling it.",
             )
-        return checker(func)
+        try:
+            return checker(func)
+        except CheckFailed as stop:
+            return stop.result
 
     return wrapper
 

@@ -14,13 +14,12 @@ import numpy as np
 from ..core import machine
 from ..core.checking import (
     CheckResult,
+    attempt,
     busy_threads,
-    call,
     failed,
     fresh_rng,
     needs_function,
     passed,
-    what_it_raised,
 )
 from ..problems import heat, mandelbrot
 
@@ -76,12 +75,9 @@ def check_escape_row(func: Callable) -> CheckResult:
         re, im = mandelbrot.coordinates(width, height)
         out = np.full(width, -1, dtype=np.int32)
         case = f"width {width}, row {row} of {height}, max_iter {max_iter}"
-        try:
-            call(func, re, float(im[row]), max_iter, out)
-        except Exception as exc:
-            return failed(f"{case}: it raised {what_it_raised(exc)}",
-                           "declare re as double[::1] and out as int[::1] (int32), "
-                           "ci as double, max_iter as int.")  # fmt: skip
+        attempt(func, re, float(im[row]), max_iter, out, what=f"{case}: it",
+                hint="declare re as double[::1] and out as int[::1] (int32), ci as "
+                     "double, max_iter as int.")  # fmt: skip
         want = mandelbrot.reference(width, height, max_iter)[row]
         differ = int(np.count_nonzero(out != want))
         if differ:
@@ -109,12 +105,9 @@ def check_count_hits(func: Callable) -> CheckResult:
         want = int(np.count_nonzero(x * x + y * y <= 1.0))
         for threads in (1, 2, 3, 4):
             for _ in range(3 if size > 1000 else 1):
-                try:
-                    got = call(func, x, y, threads)
-                except Exception as exc:
-                    return failed(f"{size} points on {threads} thread(s): it raised "
-                                   f"{what_it_raised(exc)}",
-                                   "take x and y as double[::1] and num_threads as int; "
+                got = attempt(func, x, y, threads,
+                              what=f"{size} points on {threads} thread(s): it",
+                              hint="take x and y as double[::1] and num_threads as int; "
                                    "return the count.")  # fmt: skip
                 if got != want:
                     return failed(f"{size} points on {threads} thread(s): a wrong count",
@@ -142,12 +135,9 @@ def check_heat_step(func: Callable) -> CheckResult:
         want = dst.copy()
         heat.step_rows(src, want, 1, n - 1)
         original = src.copy()
-        try:
-            call(func, src, dst)
-        except Exception as exc:
-            return failed(f"func(src, dst) on a {n}x{n} grid raised {what_it_raised(exc)}",
-                           "take both grids as double[:, ::1] and loop over the interior "
-                           "rows and columns 1 .. n-2.")  # fmt: skip
+        attempt(func, src, dst, what=f"func(src, dst) on a {n}x{n} grid",
+                hint="take both grids as double[:, ::1] and loop over the interior "
+                     "rows and columns 1 .. n-2.")  # fmt: skip
         if not np.array_equal(src, original):
             return failed(f"on a {n}x{n} grid your step changed src",
                            "a step reads the old field and writes the new one: two "

@@ -12,7 +12,7 @@ from dask.callbacks import Callback
 
 from ..core.checking import (
     CheckResult,
-    call,
+    attempt,
     failed,
     fresh_rng,
     needs_function,
@@ -27,13 +27,9 @@ def check_sum_of_squares_graph(func: Callable[[int], object]) -> CheckResult:
     """Check ``func(n)`` returns a lazy graph: one task per square, then one sum."""
     rng = fresh_rng()
     for n in (0, 1, *(int(v) for v in rng.integers(3, 40, 3))):
-        try:
-            graph = call(func, n)
-        except Exception as exc:
-            return failed(f"func({n}) raised {what_it_raised(exc)}",
-                           "wrap the square function with dask.delayed, call it once per "
-                           "number, and add the results up in one more delayed "
-                           "call.")  # fmt: skip
+        graph = attempt(func, n, what=f"func({n})",
+                        hint="wrap the square function with dask.delayed, call it once per number, "
+                             "and add the results up in one more delayed call.")  # fmt: skip
         if not dask.is_dask_collection(graph):
             return failed(f"func({n}) returned {type(graph).__name__}, not a lazy dask "
                            "object",
@@ -116,12 +112,9 @@ def check_fare_by_zone(func: Callable[[str], pd.Series]) -> CheckResult:
     want = make_trips(rows, seed=seed).groupby("zone", observed=True)["fare"].mean()
     with tempfile.TemporaryDirectory(prefix="kernels-trips-") as folder, _TaskCount() as count:
         write_trips(folder, rows, files, seed=seed)
-        try:
-            got = call(func, folder)
-        except Exception as exc:
-            return failed(f"func(folder) raised {what_it_raised(exc)}",
-                           "read the folder with dask.dataframe, group, aggregate, and "
-                           "compute.")  # fmt: skip
+        got = attempt(func, folder, what="func(folder)",
+                      hint="read the folder with dask.dataframe, group, aggregate, "
+                           "and compute.")  # fmt: skip
     if dask.is_dask_collection(got):
         return failed("func(folder) returned a lazy dask object",
                        "call .compute() to get the pandas result.")  # fmt: skip

@@ -16,12 +16,11 @@ import numpy as np
 from ..core import laws
 from ..core.checking import (
     CheckResult,
-    call,
+    attempt,
     failed,
     fresh_rng,
     needs_function,
     passed,
-    what_it_raised,
 )
 
 # Seconds each timed call of check_timer sleeps (shuffled per check), and the warm-up:
@@ -47,10 +46,7 @@ def check_timer(func: Callable[[Callable[[], object], int], float]) -> CheckResu
         calls.append(None)
         time.sleep(WARM_UP if len(calls) == 1 else durations[min(len(calls) - 2, repeat - 1)])
 
-    try:
-        got = call(func, workload, repeat)
-    except Exception as exc:
-        return failed(f"calling it raised {what_it_raised(exc)}", "call fn() yourself.")
+    got = attempt(func, workload, repeat, what="calling it", hint="call fn() yourself.")
     if len(calls) != repeat + 1:
         return failed(
             f"fn was called {len(calls)} times for repeat={repeat}",
@@ -109,11 +105,8 @@ def check_workers_needed(func: Callable[[float, float], int | None]) -> CheckRes
     """Check ``func(target, serial_fraction)``: the fewest workers reaching ``target``, or None."""
     for target, f in _workers_cases(fresh_rng()):
         case = f"workers_needed({target:.6g}, {f:.6g})"
-        try:
-            got = call(func, target, f)
-        except Exception as exc:
-            return failed(f"{case} raised {what_it_raised(exc)}",
-                           "when no number of workers reaches the target, return None "
+        got = attempt(func, target, f, what=case,
+                      hint="when no number of workers reaches the target, return None "
                            "instead of raising.")  # fmt: skip
         want = _fewest_workers(target, f)
         if want is None:
@@ -151,11 +144,9 @@ def check_fit_serial_fraction(func: Callable[[list, list], float]) -> CheckResul
     rng = fresh_rng()
     for _ in range(8):
         f, workers, seconds = _timing_case(rng)
-        try:
-            got = call(func, list(workers), list(seconds))
-        except Exception as exc:
-            return failed(f"on times for workers {workers} it raised {what_it_raised(exc)}",
-                           "take two lists of equal length and return one number.")  # fmt: skip
+        got = attempt(func, list(workers), list(seconds),
+                      what=f"on times for workers {workers} it",
+                      hint="take two lists of equal length and return one number.")  # fmt: skip
         if not _is_number(got) or not math.isfinite(got):
             return failed(f"it returned {got!r}, not a fraction",
                            "return one float between 0 and 1.")  # fmt: skip
@@ -235,11 +226,9 @@ def check_balanced_rows(func: Callable[[list, int], list]) -> CheckResult:
     for cost, workers in cases:
         height = cost.size
         case = f"{height} rows on {workers} workers"
-        try:
-            parts = [list(map(int, part)) for part in call(func, [int(c) for c in cost], workers)]
-        except Exception as exc:
-            return failed(f"{case} raised {what_it_raised(exc)}",
-                           "return a list with one list of row indices per worker.")  # fmt: skip
+        given = attempt(func, [int(c) for c in cost], workers, what=case,
+                        hint="return a list with one list of row indices per worker.")  # fmt: skip
+        parts = [list(map(int, part)) for part in given]
         if len(parts) != workers:
             return failed(f"{case}: {len(parts)} parts",
                            "return exactly one list of rows per worker.")  # fmt: skip

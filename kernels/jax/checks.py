@@ -9,6 +9,7 @@ import numpy as np
 
 from ..core.checking import (
     CheckResult,
+    attempt,
     call,
     failed,
     fresh_rng,
@@ -33,12 +34,10 @@ def check_jax_heat_step(func: Callable) -> CheckResult:
         for n in (3, *(int(v) for v in rng.integers(4, 48, 2))):
             start = rng.random((n, n))
             u = jnp.asarray(start)
-            try:
-                got = np.asarray(call(func, u))
-            except Exception as exc:
-                return failed(f"func(u) on a {n}x{n} grid raised {what_it_raised(exc)}",
-                               "JAX arrays are immutable: a new array with some values "
+            got = attempt(func, u, what=f"func(u) on a {n}x{n} grid",
+                          hint="JAX arrays are immutable: a new array with some values "
                                "replaced comes from the .at property.")  # fmt: skip
+            got = np.asarray(got)
             want = start.copy()
             heat.step_rows(start, want, 1, n - 1)
             if not np.array_equal(np.asarray(u), start):
@@ -117,12 +116,11 @@ def check_jax_escape_grid(func: Callable) -> CheckResult:
         for width, height, max_iter in sizes:
             re, im = mandelbrot.coordinates(width, height)
             cr, ci = np.meshgrid(re, im)
-            try:
-                got = np.asarray(call(func, jnp.asarray(cr), jnp.asarray(ci), max_iter))
-            except Exception as exc:
-                return failed(f"func(cr, ci, {max_iter}) raised {what_it_raised(exc)}",
-                               "write the loop for one point, then map it over both axes "
+            got = attempt(func, jnp.asarray(cr), jnp.asarray(ci), max_iter,
+                          what=f"func(cr, ci, {max_iter})",
+                          hint="write the loop for one point, then map it over both axes "
                                "of the grid.")  # fmt: skip
+            got = np.asarray(got)
             want = mandelbrot.reference(width, height, max_iter)
             if got.shape != want.shape:
                 return failed(f"a grid of shape {want.shape} gave counts of shape "

@@ -19,12 +19,11 @@ from ..core import tracing
 from ..core.checking import (
     CheckResult,
     ChildWatch,
-    call,
+    attempt,
     failed,
     fresh_rng,
     needs_function,
     passed,
-    what_it_raised,
 )
 
 
@@ -47,11 +46,8 @@ def check_closure_map(func: Callable[[list, list, int], list]) -> CheckResult:
     for coefficients, xs, workers in cases:
         case = f"evaluate_all({coefficients}, <{len(xs)} numbers>, {workers})"
         with ChildWatch() as watch:
-            try:
-                got = call(func, coefficients, xs, workers)
-            except Exception as exc:
-                return failed(f"{case} raised {what_it_raised(exc)}",
-                               "make a Polynomial of the coefficients and map it over xs "
+            got = attempt(func, coefficients, xs, workers, what=case,
+                          hint="make a Polynomial of the coefficients and map it over xs "
                                "in a multiprocess pool.")  # fmt: skip
         want = np.polyval(coefficients, xs) if xs else np.empty(0)
         if got is None or len(got) != len(xs):
@@ -108,12 +104,9 @@ def check_needs_dill(func: Callable[[object], str]) -> CheckResult:
     try:
         for i in rng.permutation(len(cases)):
             label, obj, want = cases[i]
-            try:
-                got = call(func, obj)
-            except Exception as exc:
-                return failed(f"func({label}) raised {what_it_raised(exc)}",
-                               "a serialiser that cannot send something raises: catch "
-                               "it and try the next.")  # fmt: skip
+            got = attempt(func, obj, what=f"func({label})",
+                          hint="a serialiser that cannot send something raises: catch it "
+                               "and try the next.")  # fmt: skip
             if got not in ("pickle", "dill", "neither"):
                 return failed(f"func({label}) returned {got!r}",
                                "return one of 'pickle', 'dill' or 'neither'.")  # fmt: skip
@@ -143,11 +136,8 @@ def check_seed_sweep(func: Callable[[list, int, int], dict]) -> CheckResult:
     for workers in (1, 2):
         case = f"pi_for_seeds(<{len(seeds)} seeds>, {samples}, {workers})"
         with tracing.traced() as trace, ChildWatch() as watch:
-            try:
-                got = call(func, seeds, samples, workers)
-            except Exception as exc:
-                return failed(f"{case} raised {what_it_raised(exc)}",
-                               "one task per seed in a multiprocess pool; each task "
+            got = attempt(func, seeds, samples, workers, what=case,
+                          hint="one task per seed in a multiprocess pool; each task "
                                "returns (seed, estimate).")  # fmt: skip
         if not isinstance(got, dict) or set(got) != set(seeds):
             return failed(f"{case} did not return a dict with one entry per seed",

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from ..core import tasks, tracing
 from ..core.checking import (
     CheckResult,
-    call,
+    attempt,
     failed,
     fresh_rng,
     needs_function,
@@ -70,10 +70,8 @@ def check_chunksize(func: Callable[[int, int, float, float], int]) -> CheckResul
     """Check ``func(n_tasks, workers, task_s, message_s)`` picks a chunksize from costs."""
     for n_tasks, workers, task_s, message_s in _chunksize_cases(fresh_rng()):
         case = f"pick_chunksize({n_tasks}, {workers}, {task_s:.3g}, {message_s:.3g})"
-        try:
-            size = call(func, n_tasks, workers, task_s, message_s)
-        except Exception as exc:
-            return failed(f"{case} raised {what_it_raised(exc)}", "return an int >= 1.")
+        size = attempt(func, n_tasks, workers, task_s, message_s, what=case,
+                       hint="return an int >= 1.")  # fmt: skip
         if not isinstance(size, int) or isinstance(size, bool) or size < 1:
             return failed(f"{case} returned {size!r}", "a chunksize is an int >= 1.")
         smallest, largest = chunksize_bounds(n_tasks, workers, task_s, message_s)
@@ -174,11 +172,8 @@ def check_parallel_loop(func: Callable[[int, int], tuple[int, int]]) -> CheckRes
     for limit, workers in cases:
         case = f"parallel_longest({limit}, {workers})"
         with tracing.traced() as trace:
-            try:
-                got = call(func, limit, workers)
-            except Exception as exc:
-                return failed(f"{case} raised {what_it_raised(exc)}",
-                               "split range(1, limit) into chunks; run "
+            got = attempt(func, limit, workers, what=case,
+                          hint="split range(1, limit) into chunks; run "
                                "tasks.longest_collatz on each in a pool.")  # fmt: skip
         if got is None or len(tuple(got)) != 2 or tuple(got) != tasks.longest_collatz(1, limit):
             return failed(f"{case} returned {got!r}, which is not the serial loop's answer",

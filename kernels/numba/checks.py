@@ -16,6 +16,7 @@ from ..core.checking import (
     CheckResult,
     ChildWatch,
     ThreadStarts,
+    attempt,
     attempts,
     busy_threads,
     call,
@@ -23,7 +24,6 @@ from ..core.checking import (
     fresh_rng,
     needs_function,
     passed,
-    what_it_raised,
 )
 from ..problems import mandelbrot
 from .races import shared_element_updates
@@ -55,11 +55,8 @@ def check_histogram(func: Callable) -> CheckResult:
     for size, bins in [(0, 4), (1, 1), *((int(rng.integers(10, 20_000)), int(rng.integers(2, 300)))
                                          for _ in range(2))]:  # fmt: skip
         counts = rng.integers(0, bins, size).astype(np.int32)
-        try:
-            got = call(func, counts, bins)
-        except Exception as exc:
-            return failed(f"func(counts, {bins}) raised {what_it_raised(exc)}",
-                           "numba's nopython mode has no dict of lists; count into "
+        got = attempt(func, counts, bins, what=f"func(counts, {bins})",
+                      hint="numba's nopython mode has no dict of lists; count into "
                            "np.zeros(bins, dtype=np.int64) instead.")  # fmt: skip
         want = np.bincount(counts, minlength=bins)
         if not isinstance(got, np.ndarray) or got.shape != want.shape or (got != want).any():
@@ -111,14 +108,11 @@ def check_race_free_hits(func: Callable) -> CheckResult:
             # A race loses updates only while two threads really run at once: on a busy
             # machine they may take turns for a while, so each count of threads above
             # one gets RACE_SECONDS of runs (and 3 at least), not 3 runs.
-            for attempt in attempts(3, RACE_SECONDS if threads > 1 else 0.0):
-                try:
-                    got = call(func, x, y)
-                except Exception as exc:
-                    return failed(f"func(x, y) raised {what_it_raised(exc)}",
-                                   "keep the signature func(x, y) and return an int.")  # fmt: skip
+            for run in attempts(3, RACE_SECONDS if threads > 1 else 0.0):
+                got = attempt(func, x, y, what="func(x, y)",
+                              hint="keep the signature func(x, y) and return an int.")  # fmt: skip
                 if got != want:
-                    return failed(f"on {threads} thread(s), run {attempt}: a wrong count",
+                    return failed(f"on {threads} thread(s), run {run}: a wrong count",
                                    "if the count is right on one thread and changes on "
                                    "more, threads are overwriting each other's updates of "
                                    "one shared value.")  # fmt: skip
@@ -144,11 +138,8 @@ def check_escape_ufunc(func: Callable) -> CheckResult:
     for width, height, max_iter in sizes:
         re, im = mandelbrot.coordinates(width, height)
         cr, ci = np.meshgrid(re, im)
-        try:
-            got = call(func, cr, ci, max_iter)
-        except Exception as exc:
-            return failed(f"func(cr, ci, {max_iter}) raised {what_it_raised(exc)}",
-                           "give @vectorize a signature such as "
+        got = attempt(func, cr, ci, max_iter, what=f"func(cr, ci, {max_iter})",
+                      hint="give @vectorize a signature such as "
                            "['int32(float64, float64, int64)'].")  # fmt: skip
         want = mandelbrot.reference(width, height, max_iter)
         if getattr(got, "dtype", None) != np.int32:
@@ -255,11 +246,8 @@ def check_threads_without_gil(func: Callable) -> CheckResult:
     for x, workers in cases:
         case = f"sum_of_squares_on_threads(<{x.size} ints>, {workers})"
         with ChildWatch() as children, ThreadStarts() as threads:
-            try:
-                got = call(func, x, workers)
-            except Exception as exc:
-                return failed(f"{case} raised {what_it_raised(exc)}",
-                               "split x into `workers` pieces, sum the squares of each in "
+            got = attempt(func, x, workers, what=case,
+                          hint="split x into `workers` pieces, sum the squares of each in "
                                "an @njit function, on a ThreadPoolExecutor.")  # fmt: skip
         if children.pids:
             return failed(f"{case} started {len(children.pids)} process(es)",

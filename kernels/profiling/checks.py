@@ -17,12 +17,12 @@ import numpy as np
 from ..core import laws
 from ..core.checking import (
     CheckResult,
+    attempt,
     call,
     failed,
     fresh_rng,
     needs_function,
     passed,
-    what_it_raised,
 )
 from .profilers import cumulative_seconds
 
@@ -90,12 +90,8 @@ def check_top_functions(func: Callable) -> CheckResult:
         # A busy machine can pre-empt a function mid-run and swap two neighbours of the
         # ranking: a case passes if any of three profiles of it gets the order right.
         for _ in range(TRIES):
-            try:
-                got = call(func, program, n)
-            except Exception as exc:
-                return failed(f"calling it raised {what_it_raised(exc)}",
-                              "profile `program()` with cProfile, then read the "
-                              "pstats.")  # fmt: skip
+            got = attempt(func, program, n, what="calling it",
+                          hint="profile `program()` with cProfile, read pstats.")  # fmt: skip
             if not isinstance(got, (list, tuple)) or not all(isinstance(x, str) for x in got):
                 return failed(f"it returned {type(got).__name__}, not a list of function "
                               "names",
@@ -158,12 +154,9 @@ def check_amdahl_from_profile(func: Callable) -> CheckResult:
         workers = int(rng.integers(3, 17))
         for _ in range(TRIES):  # as above: noise gets three chances, a wrong rule none
             before = _profiled_share(program, parallel)
-            try:
-                got = call(func, program, parallel, workers)
-            except Exception as exc:
-                return failed(f"calling it raised {what_it_raised(exc)}",
-                              "profile `program()`, find the parallel function by "
-                              "name.")  # fmt: skip
+            got = attempt(func, program, parallel, workers, what="calling it",
+                          hint="profile `program()`, then find the parallel function "
+                               "by name.")  # fmt: skip
             if isinstance(got, bool) or not isinstance(got, (int, float, np.integer,
                                                              np.floating)):  # fmt: skip
                 return failed(f"it returned {type(got).__name__}, not a speedup",
@@ -238,11 +231,7 @@ def check_step_in_place(func: Callable) -> CheckResult:
         src = _field(rng, n)
         dst = np.full((n, n), float(rng.uniform(-9, -1)))
         src_before, dst_before = src.copy(), dst.copy()
-        try:
-            call(func, src, dst, r)
-        except Exception as exc:
-            return failed(f"calling it raised {what_it_raised(exc)}",
-                          "write into `dst` with slices of `src`.")  # fmt: skip
+        attempt(func, src, dst, r, what="calling it", hint="write into `dst` with slices of `src`.")
         if not np.array_equal(src, src_before):
             return failed("`src` changed", "read `src`, write only `dst`.")
         edge = np.ones((n, n), bool)
