@@ -8,7 +8,9 @@ import re
 def assert_checker_contract(check, right, wrongs) -> None:
     """``check`` passes ``right``, fails each of ``wrongs`` with a hint, and fails ``None``.
 
-    ``wrongs`` is what learners tried: at least three near misses per checker.
+    ``wrongs`` is what learners tried: at least three near misses per checker. The
+    exercise's stub as a chapter gives it (``def f(...): ...``, which returns ``None``)
+    fails without raising: the unanswered exercise's cell runs.
     """
     assert len(wrongs) >= 3, "a checker needs at least three near misses in its tests"
     result = check(right)
@@ -19,6 +21,11 @@ def assert_checker_contract(check, right, wrongs) -> None:
         assert "Hint:" in result.message, result.message
         assert_no_formula(result.message)
     assert not check(None).passed
+
+    def stub(*args, **kwargs): ...  # "# your code here"
+
+    result = check(stub)
+    assert not result.passed and "Hint:" in result.message, result.message
 
 
 def assert_contract_on_many_draws(check, right, wrongs, monkeypatch, draws=200) -> None:

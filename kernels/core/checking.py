@@ -49,6 +49,11 @@ def failed(problem: str, hint: str) -> CheckResult:
     return CheckResult(False, f"❌ Not yet: {problem}\nHint: {hint}")
 
 
+#: Seconds of repeated runs per thread count (above one) in which a race must show: a
+#: busy machine can run the threads by turns for a while, and a race needs them at once.
+RACE_SECONDS = 0.3
+
+
 def attempts(at_least: int, seconds: float) -> Iterator[int]:
     """1, 2, 3, ...: at least ``at_least`` attempts, and more until ``seconds`` have passed.
 

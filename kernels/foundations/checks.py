@@ -226,9 +226,9 @@ def check_balanced_rows(func: Callable[[list, int], list]) -> CheckResult:
     for cost, workers in cases:
         height = cost.size
         case = f"{height} rows on {workers} workers"
-        given = attempt(func, [int(c) for c in cost], workers, what=case,
+        as_ints = lambda *args: [list(map(int, part)) for part in func(*args)]  # noqa: E731
+        parts = attempt(as_ints, [int(c) for c in cost], workers, what=case,
                         hint="return a list with one list of row indices per worker.")  # fmt: skip
-        parts = [list(map(int, part)) for part in given]
         if len(parts) != workers:
             return failed(f"{case}: {len(parts)} parts",
                            "return exactly one list of rows per worker.")  # fmt: skip

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..core import machine
 from ..core.checking import (
+    RACE_SECONDS,
     CheckResult,
     ChildWatch,
     ThreadStarts,
@@ -64,10 +65,6 @@ def check_histogram(func: Callable) -> CheckResult:
                            "return an array of length bins, where element k is how many "
                            "counts equal k.")  # fmt: skip
     return passed("compiled in nopython mode, and the histogram is right.")
-
-
-#: Seconds of repeated runs per thread count (above one) in which a race must show.
-RACE_SECONDS = 0.3
 
 
 @needs_function
