@@ -312,6 +312,23 @@ def _notebook_cell(item) -> bool:
     return item.path.suffix == ".ipynb"
 
 
+def _stop_kernel_gracefully(self) -> None:
+    """nbval's ``RunningKernel.stop``, letting the kernel exit before it would be killed.
+
+    nbval kills a notebook's kernel at once (``shutdown_kernel(now=True)``): its exit
+    handlers never run, and the resource trackers in its process group die with it, so
+    what they would remove stays in ``/dev/shm`` (multiprocessing's named semaphores,
+    joblib's memory-map folders). JupyterLab asks a kernel to shut down; so does this.
+    """
+    self.kc.stop_channels()
+    self.km.shutdown_kernel(now=False)
+    del self.km
+
+
 def pytest_configure(config):
     if not config.pluginmanager.has_plugin("kernels-notebook-runs"):
         config.pluginmanager.register(NotebookRuns(), "kernels-notebook-runs")
+    if config.pluginmanager.has_plugin("nbval"):
+        from nbval.kernel import RunningKernel
+
+        RunningKernel.stop = _stop_kernel_gracefully

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import psutil
@@ -130,12 +131,17 @@ def test_dollar_math_pattern_has_teeth():
 def test_a_notebook_that_leaves_a_process_running_fails(tmp_path):
     # Teeth for conftest's notebook hooks: nbval runs a notebook whose cell starts a
     # detached process; once the kernel is shut down the orphan is still running, and
-    # the run must fail naming it (then this test stops it).
+    # the run must fail naming it (then this test stops it). The kernel is shut down,
+    # not killed: the named semaphore its other cell made is removed as it exits.
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(
         "import subprocess, sys\n"
         "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'],\n"
         "                 start_new_session=True)\n"
+    ), nbformat.v4.new_code_cell(
+        "import multiprocessing, pathlib\n"
+        "lock = multiprocessing.get_context('spawn').Lock()\n"
+        "pathlib.Path('semaphore').write_text(lock._semlock.name)\n"
     )]  # fmt: skip
     nbformat.write(nb, tmp_path / "leaks.ipynb")
     env = os.environ | {"PYTHONPATH": str(ROOT / "tests")}
@@ -150,6 +156,8 @@ def test_a_notebook_that_leaves_a_process_running_fails(tmp_path):
                 process.kill()
     assert done.returncode != 0, done.stdout[-2000:]
     assert "leaks.ipynb left processes running" in done.stdout, done.stdout[-2000:]
+    semaphore = (tmp_path / "semaphore").read_text()  # "/mp-..."; in /dev/shm as sem.mp-...
+    assert not (Path("/dev/shm") / f"sem.{semaphore.lstrip('/')}").exists()
 
 
 def test_learners_are_not_told_to_shrink_the_sizes():
