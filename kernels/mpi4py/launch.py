@@ -15,12 +15,14 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..core.errors import CommandTimeoutError, RankFailedError
 from ..core.subprocesses import run_command
+from . import shm
 from .commands import (
     mpiexec_command,
     output_tail,
@@ -67,39 +69,6 @@ class _HostWatch:
         return None
 
 
-SHARED_MEMORY = Path("/dev/shm")
-
-
-def _segments() -> set[str]:
-    """The names of MPICH's shared-memory segments in ``/dev/shm`` now."""
-    try:
-        return {p.name for p in SHARED_MEMORY.glob("mpich_shm_*")}
-    except OSError:
-        return set()
-
-
-def _remove_orphaned_segments(before: set[str]) -> list[str]:
-    """Remove the segments made since ``before`` that no running process has mapped.
-
-    MPICH's ranks share a segment in ``/dev/shm`` and the last one to leave removes it;
-    ranks that are killed (a run stopped at its timeout, a rank that failed) leave it
-    behind, 1 or 2 MB for each run. Returns the names removed.
-    """
-    new = _segments() - before
-    if not new:
-        return []
-    mapped = set()
-    for maps in Path("/proc").glob("[0-9]*/maps"):
-        try:
-            mapped |= {name for name in new if name in maps.read_text()}
-        except OSError:  # the process has ended, or is not ours to read
-            continue
-    removed = sorted(new - mapped)
-    for name in removed:
-        (SHARED_MEMORY / name).unlink(missing_ok=True)
-    return removed
-
-
 def _execute(
     command: list[str], timeout: float, hosts=None, ranks: int = 0
 ) -> subprocess.CompletedProcess:
@@ -107,7 +76,7 @@ def _execute(
 
     Shared memory its ranks left behind is removed either way.
     """
-    before = _segments()
+    before = shm.segments()
     try:
         return run_command(command, timeout, env=rank_environment(),
                            watch=None if hosts is None else _HostWatch(hosts, ranks))  # fmt: skip
@@ -121,7 +90,7 @@ def _execute(
             "send or receive) looks exactly like this.\n" + output_tail(exc.output, "")
         ) from None
     finally:
-        _remove_orphaned_segments(before)
+        shm.remove_when_unmapped(shm.segments() - before)
 
 
 def launch(program: str, ranks: int, timeout: float = DEFAULT_TIMEOUT, hosts=None,
@@ -144,8 +113,6 @@ def launch(program: str, ranks: int, timeout: float = DEFAULT_TIMEOUT, hosts=Non
     >>> launch("monte_carlo_pi", 2, samples=1000, seed=1).result
     3.192
     """
-    import time
-
     from . import warm
 
     module = f"kernels.mpi4py.programs.{program}"

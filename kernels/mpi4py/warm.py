@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from ..core.errors import RankFailedError
 from ..core.servers import ServedProcess
 from ..core.warm import WarmSet
+from . import shm
 from .commands import mpiexec_command, rank_environment, rank_failure
 
 # Seconds to wait for the ranks to start and connect.
@@ -45,6 +46,9 @@ class RankServer:
                                          START_TIMEOUT, rank_environment())  # fmt: skip
         except TimeoutError as exc:
             raise RankFailedError(str(exc)) from None
+        # The ranks have started MPI and connected: their shared memory is mapped now,
+        # and is known when they are gone (a failed rank ends them all).
+        self._segments = shm.mapped_by(self._served.pid)
 
     def call(self, module: str, params: dict, timeout: float) -> dict:
         """Run ``module.solve`` on every rank; ``{"result", "compute_s"}`` from rank 0."""
@@ -57,8 +61,12 @@ class RankServer:
             ) from None
 
     def close(self, graceful: bool = True) -> None:
-        """Tell the ranks to stop (``graceful``), then stop whatever is left of them."""
+        """Tell the ranks to stop (``graceful``), then stop whatever is left of them.
+
+        Shared memory that stopped ranks left behind is removed.
+        """
         self._served.close(graceful)
+        shm.remove_when_unmapped(self._segments)
 
 
 def lent(ranks: int) -> RankServer | None:

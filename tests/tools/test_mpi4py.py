@@ -10,7 +10,7 @@ import kernels
 from kernels.core import machine, registry, sizes
 from kernels.core.errors import RankFailedError
 from kernels.core.registry import get_problem
-from kernels.mpi4py import checks, examples
+from kernels.mpi4py import checks, examples, shm
 from kernels.mpi4py import launch as mpi_launch
 
 
@@ -32,19 +32,19 @@ def test_launch_reports_compute_time_inside_the_ranks():
 
 
 def test_a_failing_rank_fails_the_call_with_its_message():
-    before = mpi_launch._segments()
+    before = shm.segments()
     with pytest.raises(kernels.RankFailedError, match=r"MPI rank 1 of 3: ValueError: rank 1 was"):
         mpi_launch.launch("misbehave", 3, fail_rank=1, timeout=300)
-    assert mpi_launch._segments() <= before  # no shared memory left in /dev/shm
+    assert shm.segments() <= before  # no shared memory left in /dev/shm
 
 
 def test_a_stuck_rank_is_stopped_at_the_timeout_with_all_the_others():
     # The conftest fixture checks that mpiexec, its proxy and every rank are gone after;
     # here, that the killed ranks' shared memory is gone from /dev/shm too.
-    before = mpi_launch._segments()
+    before = shm.segments()
     with pytest.raises(kernels.RankFailedError, match="did not finish within 3 s"):
         mpi_launch.launch("misbehave", 2, stuck_rank=1, timeout=3)
-    assert mpi_launch._segments() <= before
+    assert shm.segments() <= before
 
 
 def test_misbehave_program_completes_when_told_nothing():

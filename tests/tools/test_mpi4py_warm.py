@@ -14,7 +14,7 @@ from kernels.core import sizes
 from kernels.core.errors import RankFailedError
 from kernels.core.registry import get_problem
 from kernels.mpi4py import launch as mpi_launch
-from kernels.mpi4py import warm
+from kernels.mpi4py import shm, warm
 
 
 def _mpiexecs() -> list[psutil.Process]:
@@ -52,10 +52,12 @@ def test_a_warm_launch_reports_compute_time_and_no_start_up():
 
 
 def test_a_failing_rank_names_itself_and_the_warm_ranks_are_dropped():
+    before = shm.segments()
     with warm.warm_ranks([2]):
         with pytest.raises(RankFailedError, match=r"MPI rank 1 of 2: ValueError: rank 1 was"):
             mpi_launch.launch("misbehave", 2, fail_rank=1)
         assert warm.lent(2) is None and _mpiexecs() == []
+        assert shm.segments() <= before  # the failed ranks' shared memory is gone too
         assert mpi_launch.launch("misbehave", 2).result == 2  # a cold launch still works
 
 
