@@ -20,6 +20,7 @@ import importlib
 import multiprocessing
 import pickle
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -282,9 +283,24 @@ def run_tasks(executor: Executor, func: Callable[..., Any], tasks: Iterable[Any]
         check_picklable(func)
     futures = [executor.submit(func, task) for task in tasks]
     done, _ = wait_futures(futures, return_when=FIRST_EXCEPTION)
-    for future in futures:
-        if future in done and future.exception() is not None:
-            for other in futures:
-                other.cancel()
-            raise future.exception()
+    errors = [f.exception() for f in futures if f in done and f.exception() is not None]
+    if errors:
+        for other in futures:
+            other.cancel()
+        raise root_cause(errors)
     return [future.result() for future in futures]
+
+
+def root_cause(errors: list[BaseException]) -> BaseException:
+    """The error to report of several tasks' errors: the first that is not a consequence.
+
+    A task that fails aborts the barrier the others wait at
+    (:func:`kernels.core.shared_memory.solve_block`); their ``BrokenBarrierError`` says
+    only that, and may come first in task order.
+
+    Examples
+    --------
+    >>> root_cause([threading.BrokenBarrierError(), ValueError("rows 10:19 failed")])
+    ValueError('rows 10:19 failed')
+    """
+    return next((e for e in errors if not isinstance(e, threading.BrokenBarrierError)), errors[0])
