@@ -7,7 +7,8 @@
  * "lanes" (the default) iterates 64 neighbouring points in lock-step, as the Cython and
  * numba kernels do; "scalar" is the textbook loop, one point at a time.
  * The kernels are in lanes.h. Build (kernels/core/buildflags.py has the flags):
- *   cc -O3 -march=native -ffp-contract=off -fno-trapping-math -fopenmp mandelbrot.c -o mandelbrot
+ *   cc -O3 -march=native -funroll-loops -ffp-contract=off -fno-trapping-math -fopenmp \
+ *      mandelbrot.c -o mandelbrot
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,7 +12,6 @@ from ..core.checking import (
     CheckResult,
     ChildWatch,
     attempt,
-    call,
     failed,
     fresh_rng,
     most_cores,
@@ -66,7 +65,7 @@ def check_break_even(func: Callable[[float, float], float]) -> CheckResult:
                            "asked for.")  # fmt: skip
     for bad in (0.0, 1.0, 1.5, -0.1):
         try:
-            call(func, 1e-3, bad)
+            func(1e-3, bad)
         except ValueError:
             continue
         except Exception as exc:

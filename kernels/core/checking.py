@@ -87,10 +87,6 @@ def what_it_raised(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
-def call(func: Callable, *args):
-    return func(*args)
-
-
 class CheckFailed(Exception):
     """Ends a checker with the failed ``result`` (raised by :func:`attempt`).
 

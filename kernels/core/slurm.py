@@ -40,6 +40,26 @@ PROGRAMS = {"slurmctld": "slurmctld", "slurmd": "slurmd", "sbatch": "slurm-clien
             "munged": "munge"}  # fmt: skip
 PARTITION = "book"
 NODE = "book-node"
+# A job's prolog and epilog, as sites use them to clean a node between jobs: MPICH's
+# shared-memory segments in /dev/shm that the job made and no process still maps (ranks
+# killed when another failed leave theirs, 1-4 MB each) are removed when the job ends.
+# Both always exit 0: a failing prolog or epilog would take the node out of service.
+PROLOG = """#!/bin/sh
+ls /dev/shm > "{folder}/shm-before-$SLURM_JOB_ID" 2>/dev/null
+exit 0
+"""
+EPILOG = """#!/bin/sh
+before="{folder}/shm-before-$SLURM_JOB_ID"
+maps=$(cat /proc/[0-9]*/maps 2>/dev/null)
+for path in /dev/shm/mpich_shm_*; do
+    [ -e "$path" ] || continue
+    grep -qxF "${{path##*/}}" "$before" 2>/dev/null && continue
+    case "$maps" in *"$path"*) continue ;; esac
+    rm -f "$path"
+done
+rm -f "$before"
+exit 0
+"""
 # Job states that end a job (squeue stops listing it, sacct is not configured).
 ENDED = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL",
          "PREEMPTED", "BOOT_FAIL", "DEADLINE")  # fmt: skip
@@ -130,6 +150,9 @@ class SingleNodeSlurm:
         for sub in ("state", "spool"):
             (f / sub).mkdir()
         (f / "plugstack.conf").write_text("")
+        for name, script in (("prolog", PROLOG), ("epilog", EPILOG)):
+            (f / f"{name}.sh").write_text(script.format(folder=f))
+            (f / f"{name}.sh").chmod(0o755)
         host = socket.gethostname().split(".")[0]
         lines = {
             "ClusterName": "book",
@@ -148,6 +171,8 @@ class SingleNodeSlurm:
             "SlurmctldLogFile": f / "slurmctld.log",
             "SlurmdLogFile": f / "slurmd.log",
             "PlugStackConfig": f / "plugstack.conf",
+            "Prolog": f / "prolog.sh",
+            "Epilog": f / "epilog.sh",
             # Processes tracked by their parents (no cgroup setup needed); each task
             # pinned to its cores, so a job sees its allocation in its affinity mask.
             "ProctrackType": "proctrack/linuxproc",

@@ -17,7 +17,15 @@ from collections.abc import Callable
 import numpy as np
 import psutil
 
-from ..core.checking import CheckResult, ChildWatch, call, failed, fresh_rng, needs_function, passed
+from ..core.checking import (
+    CheckResult,
+    ChildWatch,
+    attempt,
+    failed,
+    fresh_rng,
+    needs_function,
+    passed,
+)
 from .cluster import local_cluster
 
 
@@ -47,11 +55,8 @@ def check_block_sums(func: Callable) -> CheckResult:
     with _client() as client:
         with warnings.catch_warnings(record=True) as caught, get_task_stream(client) as stream:
             warnings.simplefilter("always")
-            try:
-                got = call(func, client, data, bounds)
-            except Exception as exc:
-                return failed(f"calling it raised {type(exc).__name__}: {exc}",
-                              "submit tasks.block_sum(data, lo, hi) per block.")  # fmt: skip
+            got = attempt(func, client, data, bounds, what="calling it",
+                          hint="submit tasks.block_sum(data, lo, hi) per block.")  # fmt: skip
     want = [float(data[lo:hi].sum()) for lo, hi in bounds]
     if not isinstance(got, (list, tuple)) or len(got) != len(bounds):
         return failed("the result is not one sum per block, in the order of `bounds`",
@@ -84,12 +89,9 @@ def check_reciprocals_or_none(func: Callable) -> CheckResult:
         xs[int(rng.integers(len(xs)))] = 0
         want = [None if x == 0 else 1 / x for x in xs]
         with _client() as client, get_task_stream(client) as stream:
-            try:
-                got = call(func, client, xs)
-            except Exception as exc:
-                return failed(f"calling it raised {type(exc).__name__}: {exc}",
-                              "a failed task's error comes back when you ask for its "
-                              "result: ask each future on its own.")  # fmt: skip
+            got = attempt(func, client, xs, what="calling it",
+                          hint="a failed task's error comes back when you ask for its "
+                               "result: ask each future on its own.")  # fmt: skip
         if not isinstance(got, (list, tuple)) or len(got) != len(xs):
             return failed("the result does not have one entry per input, in order",
                           "keep a place for every input, failed or not.")  # fmt: skip
@@ -157,11 +159,13 @@ def check_squares_on_own_cluster(func: Callable) -> CheckResult:
     before = _descendants()
     with _closing_what_it_leaves():
         with ChildWatch() as watch:
-            try:
-                got = call(func, numbers, workers)
-            except Exception as exc:
-                return failed(f"calling it raised {type(exc).__name__}: {exc}",
-                              "start a LocalCluster, connect a Client, map, gather.")  # fmt: skip
+            got = attempt(
+                func,
+                numbers,
+                workers,
+                what="calling it",
+                hint="start a LocalCluster, connect a Client, map, gather.",
+            )
         deadline = time.monotonic() + 5
         while (left := _live(_descendants() - before)) and time.monotonic() < deadline:
             time.sleep(0.1)

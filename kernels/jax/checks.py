@@ -10,7 +10,6 @@ import numpy as np
 from ..core.checking import (
     CheckResult,
     attempt,
-    call,
     failed,
     fresh_rng,
     needs_function,
@@ -60,16 +59,10 @@ def check_jax_pi(func: Callable) -> CheckResult:
     key = jax.random.key(int(rng.integers(2**31)))
     first, second = jax.random.split(key)
     samples = int(rng.integers(150_000, 300_000))
-    try:
-        a = float(call(func, first, samples))
-        again = float(call(func, first, samples))
-        b = float(call(func, second, samples))
-    except Exception as exc:
-        return failed(
-            f"func(key, {samples}) raised {what_it_raised(exc)}",
-            "draw the points with jax.random from the key you are given, and return the "
-            "estimate as a number.",
-        )
+    hint = ("draw the points with jax.random from the key you are given, and return the "
+            "estimate as a number.")  # fmt: skip
+    a, again, b = (attempt(lambda k: float(func(k, samples)), k, what=f"func(key, {samples})",
+                           hint=hint) for k in (first, first, second))  # fmt: skip
     if a != again:
         return failed(
             "the same key gave two different estimates",

@@ -15,12 +15,11 @@ from ..core import tasks, tracing
 from ..core.checking import (
     CheckResult,
     ChildWatch,
-    call,
+    attempt,
     failed,
     fresh_rng,
     needs_function,
     passed,
-    what_it_raised,
 )
 from .pool import stop_workers
 
@@ -42,11 +41,9 @@ def check_block_means(func: Callable[[np.ndarray, int, int], list]) -> CheckResu
         stop_workers()  # fresh workers, started inside the trace
         with tracing.traced() as trace, ChildWatch() as watch:
             try:
-                got = call(func, x, blocks, workers)
-            except Exception as exc:
-                return failed(f"{case} raised {what_it_raised(exc)}",
-                               "one delayed(tasks.block_mean)(x, lo, hi) per block, run by "
-                               "Parallel(n_jobs=workers).")  # fmt: skip
+                got = attempt(func, x, blocks, workers, what=case,
+                              hint="one delayed(tasks.block_mean)(x, lo, hi) per block, run "
+                                   "by Parallel(n_jobs=workers).")  # fmt: skip
             finally:
                 stop_workers()
         bounds = [(int(p[0]), int(p[-1]) + 1) for p in np.array_split(np.arange(x.size), blocks)]

@@ -20,7 +20,6 @@ from ..core.checking import (
     attempt,
     attempts,
     busy_threads,
-    call,
     failed,
     fresh_rng,
     needs_function,
@@ -271,7 +270,13 @@ def check_threads_without_gil(func: Callable) -> CheckResult:
     together = threading.Barrier(2, timeout=1.0)
     for _ in attempts(10, OVERLAP_SECONDS):
         with _calls_noted(func, names, together) as spans:
-            call(func, big, 2)
+            attempt(
+                func,
+                big,
+                2,
+                what=f"sum_of_squares_on_threads(<{big.size} ints>, 2)",
+                hint="call your compiled function by its name, in the threads.",
+            )
         if _overlapping(spans):
             break
     else:

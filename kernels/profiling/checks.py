@@ -18,7 +18,6 @@ from ..core import laws
 from ..core.checking import (
     CheckResult,
     attempt,
-    call,
     failed,
     fresh_rng,
     needs_function,
@@ -259,7 +258,14 @@ def check_step_in_place(func: Callable) -> CheckResult:
     try:
         tracemalloc.reset_peak()
         before, _ = tracemalloc.get_traced_memory()
-        call(func, src, dst, heat_r)
+        attempt(
+            func,
+            src,
+            dst,
+            heat_r,
+            what=f"func(<{n} x {n} field>, dst, r)",
+            hint="the same step as for the small fields above.",
+        )
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

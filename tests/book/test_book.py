@@ -46,9 +46,9 @@ FIGURES = {
     "02_profiling": 2,  # the profile as bars, py-spy's flame graph
     "03_multiprocessing": 6,  # chunksize, balance, transfer, a speedup per problem
     "04_multiprocess": 3,  # serialisation cost, two speedups
-    # chunk sizes, dataframe (+ two task graphs where Graphviz is installed)
-    "05_dask": 2,
-    "06_dask_distributed": 4,  # schedulers, task overhead, two speedups
+    # schedulers, task overhead, chunk sizes, dataframe (+ two task graphs with Graphviz)
+    "05_dask": 4,
+    "06_dask_distributed": 2,  # two speedups
     "07_mpi4py": 3,  # ping-pong, two speedups
     "08_cython": 3,  # from Python to C speed, two speedups
     "09_numba": 2,  # two speedups

@@ -21,6 +21,7 @@ from kernels.core import machine
 from kernels.core import slurm as slurm_module
 from kernels.core.slurm import SingleNodeSlurm
 from kernels.frontends import slurm_jobs
+from kernels.mpi4py import shm
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -69,9 +70,16 @@ def test_a_failing_rank_fails_the_job_with_its_error(slurm, tmp_path):
         "if MPI.COMM_WORLD.rank == 1: raise ValueError('rank 1 broke')\n"
         'MPI.COMM_WORLD.Barrier()"\n'
     )
+    before = shm.segments()
     job = slurm.submit("broken.sbatch", cwd=tmp_path, env=slurm_jobs.job_environment(slurm))
     assert slurm.wait(job, timeout=120) == {str(job): "FAILED"}
     assert "ValueError: rank 1 broke" in (tmp_path / f"broken-{job}.out").read_text()
+    # Rank 0, killed, left its shared memory; the job's epilog removes it (soon after the
+    # job's state says it ended).
+    deadline = time.monotonic() + 15
+    while shm.segments() - before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert shm.segments() - before == set()
 
 
 def test_a_job_s_cpus_are_the_default_worker_count(slurm, tmp_path):
