@@ -142,19 +142,28 @@ def launch(program: str, ranks: int, timeout: float = DEFAULT_TIMEOUT, hosts=Non
 def measure(problem: str, ranks: list[int], repeat: int = 3, **params: Any):
     """Time ``problem`` on each number of ranks: the ranks' computation, and their start-up.
 
-    The ranks of each count are started once (:func:`kernels.mpi4py.warm.warm_ranks`,
-    which times ``mpiexec``, the interpreters and their connection back); one uncounted
-    run imports the problem's program, then ``repeat`` runs are timed inside the ranks.
-    Starting the ranks once per count, not once per run, keeps the measurement short: at
-    the chapter's sizes, 6 starts instead of 24.
+    :func:`measure_problems` for one problem.
+    """
+    return measure_problems({problem: params}, ranks, repeat)[problem]
+
+
+def measure_problems(problems: dict[str, dict], ranks: list[int], repeat: int = 3):
+    """Time each problem on each number of ranks: the ranks' computation, and their start-up.
+
+    ``problems`` maps a problem name to its parameters. The ranks of each count are
+    started once (:func:`kernels.mpi4py.warm.warm_ranks`, which times ``mpiexec``, the
+    interpreters and their connection back) and serve every problem; for each problem
+    one uncounted run imports its program, then ``repeat`` runs are timed inside the
+    ranks. Starting the ranks once per count, not once per run, keeps the measurement
+    short: at the chapter's sizes, 3 starts instead of 24.
 
     Returns
     -------
-    pandas.DataFrame
-        :func:`kernels.core.bench.measure`'s columns for backend ``"mpi"``, with ``seconds``
-        the ranks' compute times (start-up excluded), plus ``startup_s`` (starting the
-        ranks) and ``wall_s`` (start-up plus the median computation: what one run started
-        from nothing takes).
+    dict of pandas.DataFrame
+        By problem: :func:`kernels.core.bench.measure`'s columns for backend ``"mpi"``,
+        with ``seconds`` the ranks' compute times (start-up excluded), plus
+        ``startup_s`` (starting the ranks) and ``wall_s`` (start-up plus the median
+        computation: what one run started from nothing takes).
     """
     import statistics
 
@@ -163,19 +172,23 @@ def measure(problem: str, ranks: list[int], repeat: int = 3, **params: Any):
     from ..core.bench import COLUMNS, add_speedups, checksum
     from .warm import warm_ranks
 
-    rows = []
+    rows: dict[str, list[dict]] = {problem: [] for problem in problems}
     for count in dict.fromkeys(ranks):
         with warm_ranks([count]) as started:  # one set at a time: no idle ranks besides
-            launch(problem, count, **params)  # warm-up: the program's imports, caches
-            runs = [launch(problem, count, **params) for _ in range(repeat)]
-        seconds = [r.compute_s for r in runs]
-        rows.append({
-            "problem": problem, "backend": "mpi", "workers": count, "params": dict(params),
-            "seconds": seconds, "median_s": statistics.median(seconds), "best_s": min(seconds),
-            "checksum": checksum(runs[-1].result), "scaling": "strong",
-            "startup_s": started[count], "wall_s": started[count] + statistics.median(seconds),
-        })  # fmt: skip
-    return add_speedups(pd.DataFrame(rows))[[*COLUMNS, "wall_s", "startup_s"]]
+            for problem, params in problems.items():
+                launch(problem, count, **params)  # warm-up: the program's imports, caches
+                runs = [launch(problem, count, **params) for _ in range(repeat)]
+                seconds = [r.compute_s for r in runs]
+                median = statistics.median(seconds)
+                rows[problem].append({
+                    "problem": problem, "backend": "mpi", "workers": count,
+                    "params": dict(params), "seconds": seconds, "median_s": median,
+                    "best_s": min(seconds), "checksum": checksum(runs[-1].result),
+                    "scaling": "strong", "startup_s": started[count],
+                    "wall_s": started[count] + median,
+                })  # fmt: skip
+    columns = [*COLUMNS, "wall_s", "startup_s"]
+    return {problem: add_speedups(pd.DataFrame(r))[columns] for problem, r in rows.items()}
 
 
 def run_script(

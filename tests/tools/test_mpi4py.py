@@ -10,6 +10,7 @@ import kernels
 from kernels.core import machine, registry, sizes
 from kernels.core.errors import RankFailedError
 from kernels.core.registry import get_problem
+from kernels.core.timing import checksum
 from kernels.mpi4py import checks, examples, shm
 from kernels.mpi4py import launch as mpi_launch
 
@@ -106,6 +107,18 @@ def test_measure_separates_compute_from_start_up():
     assert (df["wall_s"] > df["median_s"]).all()
     assert df["self_speedup"].iloc[0] == 1.0
     assert df["checksum"].nunique() == 1  # the same estimate on 1 and 2 ranks
+
+
+def test_measure_problems_serves_every_problem_from_one_start_per_rank_count():
+    problems = {"monte_carlo_pi": {"samples": 200_000, "seed": 3}, "heat": {"n": 48, "steps": 6}}
+    tables = mpi_launch.measure_problems(problems, [1, 2], repeat=1)
+    assert list(tables) == ["monte_carlo_pi", "heat"]
+    pi, heat = tables.values()
+    assert pi["problem"].eq("monte_carlo_pi").all() and heat["problem"].eq("heat").all()
+    # One set of ranks per count ran both problems: the same start-up in both tables.
+    assert pi["startup_s"].tolist() == heat["startup_s"].tolist()
+    assert heat["checksum"].nunique() == 1
+    assert heat["checksum"].iloc[0] == checksum(kernels.reference("heat", n=48, steps=6))
 
 
 def from_notebook(func):
