@@ -20,7 +20,6 @@ import importlib
 import multiprocessing
 import pickle
 import signal
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -287,20 +286,5 @@ def run_tasks(executor: Executor, func: Callable[..., Any], tasks: Iterable[Any]
     if errors:
         for other in futures:
             other.cancel()
-        raise root_cause(errors)
+        raise errors[0]
     return [future.result() for future in futures]
-
-
-def root_cause(errors: list[BaseException]) -> BaseException:
-    """The error to report of several tasks' errors: the first that is not a consequence.
-
-    A task that fails aborts the barrier the others wait at
-    (:func:`kernels.core.shared_memory.solve_block`); their ``BrokenBarrierError`` says
-    only that, and may come first in task order.
-
-    Examples
-    --------
-    >>> root_cause([threading.BrokenBarrierError(), ValueError("rows 10:19 failed")])
-    ValueError('rows 10:19 failed')
-    """
-    return next((e for e in errors if not isinstance(e, threading.BrokenBarrierError)), errors[0])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,8 +106,19 @@ def attach_fields(
     WORKER["step_rows"] = step_rows
 
 
-def solve_block(task: tuple[int, int, int]) -> None:
-    """One worker's whole run: update rows ``lo:hi`` for ``steps`` steps, meeting after each."""
+# What a block returns when it stopped because another block failed.
+STOPPED = "stopped: another block failed"
+
+
+def solve_block(task: tuple[int, int, int]) -> Exception | str | None:
+    """One worker's whole run: update rows ``lo:hi`` for ``steps`` steps, meeting after each.
+
+    Returns ``None`` when done. A block whose step raises aborts the barrier, which
+    releases the other blocks waiting at it, and returns its error; those return
+    :data:`STOPPED`. The error is returned, not raised, so that the caller reports the
+    failing block's error (:func:`raise_failed_block`) whichever block's answer reaches
+    it first.
+    """
     lo, hi, steps = task
     fields, barrier = WORKER["fields"].arrays, WORKER["barrier"]
     step_rows = WORKER["step_rows"]
@@ -114,12 +126,36 @@ def solve_block(task: tuple[int, int, int]) -> None:
         for step in range(steps):
             step_rows(fields[step % 2], fields[1 - step % 2], lo, hi)
             barrier.wait()
-    except BaseException:
+    except threading.BrokenBarrierError:
+        return STOPPED
+    except Exception as exc:
         barrier.abort()  # release the other workers instead of leaving them waiting
+        return exc
+    except BaseException:
+        barrier.abort()
         raise
+    return None
 
 
-def solve_attached_block(task: tuple) -> None:
+def raise_failed_block(outcomes: list[Exception | str | None]) -> None:
+    """Raise the error of the block that failed, if one did (:func:`solve_block`).
+
+    Examples
+    --------
+    >>> raise_failed_block([STOPPED, ValueError("rows 10:19 failed")])
+    Traceback (most recent call last):
+    ...
+    ValueError: rows 10:19 failed
+    >>> raise_failed_block([None, None])
+    """
+    for outcome in outcomes:
+        if isinstance(outcome, Exception):
+            raise outcome
+    if STOPPED in outcomes:  # never silently: a broken barrier means a block did not finish
+        raise RuntimeError("the blocks' barrier broke but no block reported an error")
+
+
+def solve_attached_block(task: tuple) -> Exception | str | None:
     """One worker's whole run in a warm pool: attach the fields, then :func:`solve_block`.
 
     The barrier is the pool's own (:func:`kernels.core.pools.keep_barrier`), given to each
@@ -129,7 +165,7 @@ def solve_attached_block(task: tuple) -> None:
     fields = attach(names, shape, library)
     WORKER.update(fields=fields, barrier=pools.POOL_BARRIER, step_rows=step_rows)
     try:
-        solve_block((lo, hi, steps))
+        return solve_block((lo, hi, steps))
     finally:
         WORKER.clear()
         fields.arrays.clear()  # no view may outlive the mapping
@@ -184,12 +220,12 @@ def solve_in_blocks(
             tasks = [(shared.names, initial.shape, library, step_rows, lo, hi, steps)
                      for lo, hi in blocks]  # fmt: skip
             with open_pool(len(blocks), start_method) as pool:  # the warm one, lent
-                run_tasks(pool, solve_attached_block, tasks)
+                raise_failed_block(run_tasks(pool, solve_attached_block, tasks))
             return shared.arrays[steps % 2].copy()
         context = importlib.import_module(library).get_context(start_method)
         barrier = context.Barrier(len(blocks))
         initargs = (shared.names, initial.shape, barrier, library, step_rows)
         with open_pool(len(blocks), start_method, initializer=attach_fields,
                        initargs=initargs) as pool:  # fmt: skip
-            run_tasks(pool, solve_block, [(lo, hi, steps) for lo, hi in blocks])
+            raise_failed_block(run_tasks(pool, solve_block, [(lo, hi, steps) for lo, hi in blocks]))
         return shared.arrays[steps % 2].copy()

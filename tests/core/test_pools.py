@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import threading
+from types import SimpleNamespace
 
 import pool_tasks
 import pytest
@@ -279,3 +280,44 @@ def test_a_failing_block_on_a_warm_pool_fails_the_call_and_the_next_call_works()
             ))  # fmt: skip
         field = kernels.run("heat", "multiprocessing", workers=2, n=20, steps=5)
         assert (field == kernels.reference("heat", n=20, steps=5)).all()
+
+
+@pytest.mark.parametrize("failing_first", [True, False])
+def test_a_failing_block_s_error_is_reported_whichever_block_answers_first(failing_first):
+    """The block that failed returns its error; the blocks it released return STOPPED.
+
+    Whichever outcome a pool hands back first (here: the order of the list), the call
+    raises the failing block's error, never the others' broken barrier.
+    """
+    from kernels.core import shared_memory
+    from kernels.problems import heat
+
+    initial = heat.initial(20)
+
+    fields = SimpleNamespace(arrays=[initial.copy(), initial.copy()])
+    barrier = threading.Barrier(2)
+    step = pool_tasks.step_rows_failing_on_the_second_block
+    outcomes = [None, None]
+
+    def block(k, lo, hi):
+        shared_memory.WORKER.update(fields=fields, barrier=barrier, step_rows=step)
+        outcomes[k] = shared_memory.solve_block((lo, hi, 5))
+
+    threads = [threading.Thread(target=block, args=args) for args in [(0, 1, 10), (1, 10, 19)]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    shared_memory.WORKER.clear()
+    assert outcomes[0] == shared_memory.STOPPED and isinstance(outcomes[1], ValueError)
+    ordered = outcomes if not failing_first else outcomes[::-1]
+    with pytest.raises(ValueError, match="rows 10:19 failed"):
+        shared_memory.raise_failed_block(ordered)
+
+
+def test_a_broken_barrier_with_no_failed_block_is_an_error_not_a_result():
+    from kernels.core.shared_memory import STOPPED, raise_failed_block
+
+    with pytest.raises(RuntimeError, match="no block reported an error"):
+        raise_failed_block([STOPPED, STOPPED])
+    raise_failed_block([None, None])  # every block finished: nothing to raise
