@@ -9,9 +9,11 @@ is imported until :func:`resolve` is called.
 
 from __future__ import annotations
 
+import ast
 import importlib
-import inspect
+import importlib.util
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 # Functions, classes and modules, as dotted names; by the tool (folder) they belong to.
@@ -116,7 +118,11 @@ def resolve(name: str) -> Any:
 
 
 def source(name: str) -> str:
-    """The source of a listed name, as the book prints it (compiled functions unwrapped).
+    """The source of a listed name, as ``inspect.getsource`` gives it, without importing it.
+
+    The name's module is read and parsed, not run: showing a kernel does not load its
+    tool (jax, numba) or start what its module starts on import (an MPI program's
+    ``from mpi4py import MPI`` would make the notebook's kernel an MPI process).
 
     Raises
     ------
@@ -125,9 +131,54 @@ def source(name: str) -> str:
     """
     if name not in shown_names():
         raise KeyError(f"{name!r} is not listed in kernels.core.shown.SHOWN")
-    obj = resolve(name)
-    obj = getattr(obj, "py_func", obj)  # a numba dispatcher: its Python function
-    return inspect.getsource(obj).rstrip()
+    return _source(name)
+
+
+def _source(name: str) -> str:
+    path, inner = _module_file(name)
+    text = path.read_text()
+    if not inner:
+        return text.rstrip()
+    tree = ast.parse(text)
+    imported = _imported_from(tree, name.rsplit(".", len(inner))[0], inner[0])
+    if imported is not None:  # a name the module imports: shown from where it is defined
+        return _source(".".join([imported, *inner[1:]]))
+    node: ast.AST = tree
+    for part in inner:
+        node = next(child for child in ast.iter_child_nodes(node)
+                    if isinstance(child, DEFINITIONS) and child.name == part)  # fmt: skip
+    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    return "\n".join(text.splitlines()[first - 1 : node.end_lineno]).rstrip()
+
+
+DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _imported_from(tree: ast.Module, module: str, name: str) -> str | None:
+    """``"package.module.name"`` where ``module`` imports ``name`` from, or ``None``."""
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if (alias.asname or alias.name) == name:
+                    base = module.split(".")[: -node.level] if node.level else []
+                    return ".".join([*base, *filter(None, [node.module]), alias.name])
+    return None
+
+
+def _module_file(name: str) -> tuple[Path, list[str]]:
+    """The file of the module a dotted name is in, and the names inside it.
+
+    Only packages are imported on the way (to find their submodules), never the module.
+    """
+    parts = name.split(".")
+    for k in range(1, len(parts) + 1):
+        spec = importlib.util.find_spec(".".join(parts[:k]))
+        if spec.submodule_search_locations is None or k == len(parts):
+            origin = spec.origin if spec.submodule_search_locations is None else None
+            if origin is None:  # a package named whole: its __init__
+                origin = str(Path(spec.submodule_search_locations[0]) / "__init__.py")
+            return Path(origin), parts[k:]
+    raise KeyError(name)
 
 
 def file_text(package: str, name: str) -> str:

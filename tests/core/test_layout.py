@@ -4,6 +4,7 @@ registration is data, extras are real, and the book shows only listed, public co
 from __future__ import annotations
 
 import ast
+import inspect
 import json
 import os
 import re
@@ -247,6 +248,27 @@ def test_a_chapter_runs_without_the_other_chapters_extras(blocked_env):
 @pytest.mark.parametrize("name", sorted(shown.shown_names()))
 def test_every_listed_name_has_source(name):
     assert shown.source(name).lstrip().startswith(("def ", "async def ", "@", '"""', "class "))
+
+
+@pytest.mark.parametrize("name", sorted(shown.shown_names()))
+def test_the_source_shown_is_what_inspect_gives_for_the_imported_object(name):
+    obj = shown.resolve(name)
+    assert shown.source(name) == inspect.getsource(getattr(obj, "py_func", obj)).rstrip()
+
+
+def test_showing_the_kernels_imports_no_tool_and_starts_no_mpi():
+    """A chapter prints MPI, numba and JAX kernels: reading them loads none of the three.
+
+    (An MPI program's module starts MPI when imported, making the notebook's kernel an
+    MPI process whose shared memory is left behind if the kernel is killed.)
+    """
+    out = python_output(f"""
+        import json, sys
+        from kernels.core import shown
+        texts = [shown.source(name) for name in sorted(shown.shown_names())]
+        print(json.dumps(sorted(m for m in [*{HEAVY!r}, "mpi4py.MPI"] if m in sys.modules)))
+    """)
+    assert json.loads(out) == []
 
 
 def test_every_listed_file_exists():
