@@ -282,9 +282,9 @@ def run_tasks(executor: Executor, func: Callable[..., Any], tasks: Iterable[Any]
         check_picklable(func)
     futures = [executor.submit(func, task) for task in tasks]
     done, _ = wait_futures(futures, return_when=FIRST_EXCEPTION)
-    errors = [f.exception() for f in futures if f in done and f.exception() is not None]
-    if errors:
-        for other in futures:
-            other.cancel()
-        raise errors[0]
+    for future in futures:
+        if future in done and future.exception() is not None:
+            for other in futures:
+                other.cancel()
+            raise future.exception()
     return [future.result() for future in futures]

@@ -174,11 +174,8 @@ def _module_file(name: str) -> tuple[Path, list[str]]:
     for k in range(1, len(parts) + 1):
         spec = importlib.util.find_spec(".".join(parts[:k]))
         if spec.submodule_search_locations is None or k == len(parts):
-            origin = spec.origin if spec.submodule_search_locations is None else None
-            if origin is None:  # a package named whole: its __init__
-                origin = str(Path(spec.submodule_search_locations[0]) / "__init__.py")
-            return Path(origin), parts[k:]
-    raise KeyError(name)
+            return Path(spec.origin), parts[k:]  # a module, or a package named whole
+    raise KeyError(name)  # not reached: the last part ends the loop
 
 
 def file_text(package: str, name: str) -> str:

@@ -26,13 +26,14 @@ import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import psutil
 
-from . import machine
+from . import machine, shm
 from .subprocesses import stop_pids
 
 # What each daemon is, and the Debian package it comes in.
@@ -42,22 +43,16 @@ PARTITION = "book"
 NODE = "book-node"
 # A job's prolog and epilog, as sites use them to clean a node between jobs: MPICH's
 # shared-memory segments in /dev/shm that the job made and no process still maps (ranks
-# killed when another failed leave theirs, 1-4 MB each) are removed when the job ends.
+# killed when another failed leave theirs, 1-4 MB each) are removed when the job ends, by
+# kernels/core/shm.py run as a script (it imports only psutil: the job ends at once).
 # Both always exit 0: a failing prolog or epilog would take the node out of service.
 PROLOG = """#!/bin/sh
 ls /dev/shm > "{folder}/shm-before-$SLURM_JOB_ID" 2>/dev/null
 exit 0
 """
 EPILOG = """#!/bin/sh
-before="{folder}/shm-before-$SLURM_JOB_ID"
-maps=$(cat /proc/[0-9]*/maps 2>/dev/null)
-for path in /dev/shm/mpich_shm_*; do
-    [ -e "$path" ] || continue
-    grep -qxF "${{path##*/}}" "$before" 2>/dev/null && continue
-    case "$maps" in *"$path"*) continue ;; esac
-    rm -f "$path"
-done
-rm -f "$before"
+"{python}" "{shm}" "{folder}/shm-before-$SLURM_JOB_ID" >/dev/null 2>&1
+rm -f "{folder}/shm-before-$SLURM_JOB_ID"
 exit 0
 """
 # Job states that end a job (squeue stops listing it, sacct is not configured).
@@ -151,7 +146,9 @@ class SingleNodeSlurm:
             (f / sub).mkdir()
         (f / "plugstack.conf").write_text("")
         for name, script in (("prolog", PROLOG), ("epilog", EPILOG)):
-            (f / f"{name}.sh").write_text(script.format(folder=f))
+            (f / f"{name}.sh").write_text(
+                script.format(folder=f, python=sys.executable, shm=shm.__file__)
+            )
             (f / f"{name}.sh").chmod(0o755)
         host = socket.gethostname().split(".")[0]
         lines = {

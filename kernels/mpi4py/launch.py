@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..core import shm
 from ..core.errors import CommandTimeoutError, RankFailedError
 from ..core.subprocesses import run_command
-from . import shm
 from .commands import (
     mpiexec_command,
     output_tail,

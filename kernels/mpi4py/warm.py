@@ -15,10 +15,10 @@ import subprocess
 import sys
 from collections.abc import Iterable, Iterator
 
+from ..core import shm
 from ..core.errors import RankFailedError
 from ..core.servers import ServedProcess
 from ..core.warm import WarmSet
-from . import shm
 from .commands import mpiexec_command, rank_environment, rank_failure
 
 # Seconds to wait for the ranks to start and connect.

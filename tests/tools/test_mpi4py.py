@@ -7,11 +7,11 @@ import pytest
 from checker_cases import assert_checker_contract, case_id
 
 import kernels
-from kernels.core import machine, registry, sizes
+from kernels.core import machine, registry, shm, sizes
 from kernels.core.errors import RankFailedError
 from kernels.core.registry import get_problem
 from kernels.core.timing import checksum
-from kernels.mpi4py import checks, examples, shm
+from kernels.mpi4py import checks, examples
 from kernels.mpi4py import launch as mpi_launch
 
 

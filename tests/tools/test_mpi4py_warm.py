@@ -10,11 +10,11 @@ import psutil
 import pytest
 
 import kernels
-from kernels.core import sizes
+from kernels.core import shm, sizes
 from kernels.core.errors import RankFailedError
 from kernels.core.registry import get_problem
 from kernels.mpi4py import launch as mpi_launch
-from kernels.mpi4py import shm, warm
+from kernels.mpi4py import warm
 
 
 def _mpiexecs() -> list[psutil.Process]:

@@ -17,11 +17,10 @@ import psutil
 import pytest
 from conftest import require, require_slurm
 
-from kernels.core import machine
+from kernels.core import machine, shm
 from kernels.core import slurm as slurm_module
 from kernels.core.slurm import SingleNodeSlurm
 from kernels.frontends import slurm_jobs
-from kernels.mpi4py import shm
 
 pytestmark = pytest.mark.timeout(600)
 

@@ -3,11 +3,14 @@
 The ranks of one ``mpiexec`` on a machine share a segment, ``/dev/shm/mpich_shm_*``,
 and the last rank to leave removes it. Ranks that are killed (a run stopped at its
 timeout, a failed rank, a host cut off) leave it behind: 1 to 4 MB for each run, for
-as long as the machine runs. The launchers remove what their ranks left.
+as long as the machine runs. The MPI launchers remove what their ranks left, and so
+does the epilog of :class:`kernels.core.slurm.SingleNodeSlurm` after each job
+(``python kernels/core/shm.py LISTING``).
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -60,3 +63,22 @@ def remove_when_unmapped(names: set[str], wait: float = 2.0) -> list[str]:
             break
         time.sleep(0.05)
     return removed
+
+
+def main(argv: list[str]) -> int:
+    """``python shm.py LISTING``: remove the unmapped segments LISTING lacks.
+
+    LISTING is a file of names in ``/dev/shm`` taken earlier (a job's prolog writes it):
+    the segments made since that no process maps are removed. Always returns 0: it runs
+    as SLURM's epilog, where a failure would take the node out of service.
+    """
+    try:
+        before = set(Path(argv[0]).read_text().split())
+    except (IndexError, OSError):
+        before = set()
+    remove_when_unmapped(segments() - before)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
