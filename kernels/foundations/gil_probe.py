@@ -3,8 +3,8 @@
 Standard library only, so that any Python 3 on the machine can run it (a free-threaded
 3.13t or 3.14t, a 3.14 with ``InterpreterPoolExecutor``) without the book's packages.
 Prints one JSON object: the version, whether the build is free-threaded and the GIL is
-on now, and the best of 3 wall times of the same pure-Python work split among 1 and 2
-threads, and, where the interpreter has it, among 1 and 2 subinterpreters.
+on now, and the best of 5 wall times of the same pure-Python work split among 1 and 2
+threads (the rounds alternating), and, where the interpreter has it, among 1 and 2 subinterpreters.
 """
 
 import json
@@ -24,16 +24,24 @@ def spin(count: int) -> int:
     return total
 
 
-def best_time(executor_class, workers: int) -> float:
-    """Best of 3 wall times of ``WORK`` iterations split among ``workers`` (pool started first)."""
-    with executor_class(workers) as pool:
-        list(pool.map(spin, [1] * workers))  # every worker up
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
-            list(pool.map(spin, [WORK // workers] * workers))
-            times.append(time.perf_counter() - start)
-    return min(times)
+def best_times(executor_class, rounds: int = 5) -> dict[int, float]:
+    """Best wall time of ``WORK`` iterations split among 1 and among 2 workers.
+
+    Both pools are started first, and the rounds alternate between them, so that a noisy
+    moment on the machine (another process, a clock change) slows both alike instead of
+    only the one measured then.
+    """
+    with executor_class(1) as one, executor_class(2) as two:
+        pools = {1: one, 2: two}
+        for workers, pool in pools.items():
+            list(pool.map(spin, [1] * workers))  # every worker up
+        times = {workers: [] for workers in pools}
+        for _ in range(rounds):
+            for workers, pool in pools.items():
+                start = time.perf_counter()
+                list(pool.map(spin, [WORK // workers] * workers))
+                times[workers].append(time.perf_counter() - start)
+    return {workers: min(spent) for workers, spent in times.items()}
 
 
 def main() -> None:
@@ -44,8 +52,8 @@ def main() -> None:
         "python": sys.version.split()[0],
         "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
         "gil_enabled": gil_check() if gil_check else True,
-        "threads": {w: best_time(futures.ThreadPoolExecutor, w) for w in (1, 2)},
-        "interpreters": ({w: best_time(interpreters, w) for w in (1, 2)} if interpreters else None),
+        "threads": best_times(futures.ThreadPoolExecutor),
+        "interpreters": best_times(interpreters) if interpreters else None,
     }
     print(json.dumps(report))
 
