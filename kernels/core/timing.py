@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -72,3 +73,37 @@ def best_of(func: Callable[[], Any], repeat: int, budget: float | None = None) -
     4
     """
     return min(time_call(func, repeat, warmup=False, budget=budget)[0])
+
+
+def best_time(
+    func: Callable[..., Any], *args: Any, repeat: int = 3, budget: float | None = 1.0,
+    expected: Any = None, **kwargs: Any,
+) -> float:  # fmt: skip
+    """The shortest wall time of ``func(*args, **kwargs)``, checked against ``expected``.
+
+    :func:`best_of` for the compiled chapters' loops, one call of which may take seconds
+    (pure Python at full size): with the default ``budget`` such a call is timed once.
+    With ``expected``, the result of the timed calls must equal it (``numpy.array_equal``),
+    so that a slow function is timed and checked by the same call, not run again to check.
+    ``repeat``, ``budget`` and ``expected`` are this function's own: ``func`` cannot
+    take keyword arguments with those names through it.
+
+    Raises
+    ------
+    ValueError
+        When the result differs from ``expected``.
+
+    Examples
+    --------
+    >>> seconds = best_time(sorted, [3, 1, 2], repeat=2, expected=[1, 2, 3])
+    >>> best_time(sorted, [3, 1, 2], repeat=2, expected=[3, 2, 1])
+    Traceback (most recent call last):
+    ...
+    ValueError: sorted: the timed call's result is not the expected one
+    """
+    call = functools.partial(func, *args, **kwargs)
+    seconds, result = time_call(call, repeat, warmup=False, budget=budget)
+    if expected is not None and not np.array_equal(result, expected):
+        name = getattr(func, "__name__", repr(func))
+        raise ValueError(f"{name}: the timed call's result is not the expected one")
+    return min(seconds)

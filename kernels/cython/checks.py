@@ -23,6 +23,7 @@ from ..core.checking import (
     needs_function,
     passed,
 )
+from ..core.races import shared_element_updates
 from ..problems import heat, mandelbrot
 
 COMPILED_HINT = "write the function in a %%cython cell (run `%load_ext Cython` first)."
@@ -95,10 +96,19 @@ def check_count_hits(func: Callable) -> CheckResult:
     """Check ``func(x, y, num_threads)`` counts ``x*x + y*y <= 1`` on that many threads.
 
     The count must never change, whatever the thread count (a race loses updates), and
-    the operating system must see the threads at work.
+    the operating system must see the threads at work. The ``prange`` loop is also read
+    from the cell's source (:mod:`kernels.core.races`): an array element that every
+    iteration updates is a race, whether or not a given run loses an update.
     """
     if not is_cython_function(func):
         return _not_compiled(func)
+    shared = shared_element_updates(func)
+    if shared:
+        return failed(f"prange iterations update {shared[0]}, at an index that does not "
+                       "tell the iterations apart, so threads share that element: a race, "
+                       "whether or not a given run loses an update",
+                       "which variables does Cython make private to a thread, and which "
+                       "stay shared?")  # fmt: skip
     rng = fresh_rng()
     sizes = [0, 1, int(rng.integers(100, 2000)), int(rng.integers(2_000_000, 3_000_000))]
     for size in sizes:

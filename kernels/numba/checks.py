@@ -25,8 +25,8 @@ from ..core.checking import (
     needs_function,
     passed,
 )
+from ..core.races import shared_element_updates
 from ..problems import mandelbrot
-from .races import shared_element_updates
 
 
 def _dispatcher_kind(func: object) -> str | None:
@@ -71,7 +71,7 @@ def check_race_free_hits(func: Callable) -> CheckResult:
     """Check a parallel ``@njit`` ``func(x, y)`` counts ``x*x + y*y <= 1`` on any thread count.
 
     It must be compiled with ``parallel=True``, have no ``prange`` iteration update one
-    shared element (read from its source: :mod:`kernels.numba.races`), give the same count
+    shared element (read from its source: :mod:`kernels.core.races`), give the same count
     run after run on 1 to 4 threads, and keep two cores busy on two threads (measured,
     not assumed).
     """

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -34,6 +36,24 @@ def test_warm_up_call_is_not_counted():
     calls = []
     seconds, result = bench.time_call(lambda: calls.append(1) or len(calls), repeat=3)
     assert len(calls) == 4 and len(seconds) == 3 and result == 4
+
+
+def test_best_time_checks_the_timed_call_and_stops_at_its_budget():
+    from kernels.core import timing
+
+    calls = []
+
+    def counts(n):
+        calls.append(n)
+        return np.arange(n)
+
+    assert timing.best_time(counts, 4, repeat=3, expected=np.arange(4)) >= 0
+    assert calls == [4, 4, 4]  # no extra call to check the result
+    with pytest.raises(ValueError, match="counts: the timed call's result is not"):
+        timing.best_time(counts, 4, repeat=1, expected=np.arange(1, 5))
+    calls.clear()
+    timing.best_time(lambda: calls.append(time.sleep(0.02)), repeat=5, budget=0.01)
+    assert len(calls) == 1  # over the budget: timed once
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import kernels
-from kernels.core import machine
+from kernels.core import machine, races
 from kernels.cython import checks as cython_checks
 from kernels.cython import demos as bandwidth
 from kernels.cython.checks import is_cython_function
@@ -152,6 +152,15 @@ def count_hits_racy(double[::1] x, double[::1] y, int num_threads):
     return total[0]
 
 
+def count_hits_racy_by_parity(double[::1] x, double[::1] y, int num_threads):
+    cdef Py_ssize_t k
+    cdef long long[::1] total = np.zeros(2, dtype=np.int64)
+    for k in prange(x.shape[0], nogil=True, num_threads=num_threads):
+        if <double>(x[k] * x[k]) + y[k] * y[k] <= 1.0:
+            total[k & 1] = total[k & 1] + 1  # odd and even k: still shared across threads
+    return total[0] + total[1]
+
+
 def heat_step(const double[:, ::1] src, double[:, ::1] dst):
     cdef Py_ssize_t i, j
     cdef double c
@@ -272,7 +281,13 @@ def test_cython_functions_are_recognised(cython_answers):
         (
             "check_count_hits",
             "count_hits",
-            ["count_hits_strict", "count_hits_serial", "count_hits_all_threads", "count_hits_racy"],
+            [
+                "count_hits_strict",
+                "count_hits_serial",
+                "count_hits_all_threads",
+                "count_hits_racy",
+                "count_hits_racy_by_parity",
+            ],
         ),
         (
             "check_heat_step",
@@ -287,3 +302,14 @@ def test_cython_checkers(cython_answers, checker, right, wrongs):
         check, cython_answers[right], [cython_answers[w] for w in wrongs] + [python_escape_row]
     )
     assert "%%cython" in check(python_escape_row).message
+
+
+def test_the_source_rule_reads_the_prange_loop_of_a_cython_function(cython_answers):
+    # Read from the .pyx beside the module, as a %%cython cell leaves it: a run on a
+    # busy machine may lose no update, the source shows the race every time.
+    assert races.shared_element_updates(cython_answers["count_hits_racy"]) == ["total[0]"]
+    parity = cython_answers["count_hits_racy_by_parity"]
+    assert races.shared_element_updates(parity) == ["total[k & 1]"]
+    assert races.shared_element_updates(cython_answers["count_hits"]) == []  # a reduction
+    result = cython_checks.check_count_hits(parity)
+    assert not result and "total[k & 1]" in result.message

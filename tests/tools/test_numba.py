@@ -19,7 +19,7 @@ from kernels.numba import backend as numba_jit
 from kernels.numba import checks as numba_checks
 from kernels.numba import compute as numba_kernels
 from kernels.numba import demos as numba_demos
-from kernels.numba import races
+from kernels.core import races
 from kernels.numba.compute import numba
 from kernels.problems import mandelbrot
 

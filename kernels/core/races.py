@@ -1,14 +1,17 @@
 """Reading a ``prange`` loop's source for the classic race: iterations updating one element.
 
+For numba's ``prange`` and Cython's (``cython.parallel.prange``) alike; the checkers of
+both chapters read the learner's loop with it.
+
 ``hits[0] += 1`` inside ``prange`` is a read-modify-write of one shared element from
 every iteration: two threads that read it at once both write back their own count, and
 one update is lost. So is ``hits[k & 1] += 1``, or ``sums[j] += ...`` with ``j`` from
 an inner loop: the index does not tell the iterations apart, so iterations on different
 threads update the same element. Whether a given run loses any update depends on the
 threads really running at the same moment, which a busy machine can prevent for a
-while. The source shows it every time, so
-:func:`kernels.numba.checks.check_race_free_hits` reads it as well as running the
-function.
+while. The source shows it every time, so the checkers
+(:func:`kernels.numba.checks.check_race_free_hits`,
+:func:`kernels.cython.checks.check_count_hits`) read it as well as running the function.
 
 The rule: an element updated inside a ``prange`` loop over ``i`` is private to one
 iteration when one part of its index is ``i`` itself, ``i`` plus or minus, or times,
@@ -16,14 +19,22 @@ something that does not depend on ``i``, or a name the loop body sets to such an
 expression (``start = i * size``). Arrays created inside the loop body are private to
 its iteration too. ``i % 2``, ``i & 1``, ``i // 2``, a constant, an inner loop's
 variable or a value read from an array can repeat across iterations, so an update there
-is reported.
+is reported. A plain variable updated with ``+=`` is not: numba and Cython both make it
+a reduction, one private copy per thread, added up at the end.
+
+Cython's source is not Python, but a ``prange`` loop's body nearly is (its variables are
+declared outside the loop): each loop is cut out of the ``.pyx`` file, its casts
+(``<double>x``) taken off, and parsed as Python. A loop that still does not parse is
+left out, never reported.
 """
 
 from __future__ import annotations
 
 import ast
 import inspect
+import re
 import textwrap
+from pathlib import Path
 
 
 def _is_prange(node: ast.expr) -> bool:
@@ -96,14 +107,86 @@ def _updates_in(loop: ast.For) -> list[str]:
     return found
 
 
+# ``for i in prange(`` or ``for i in cython.parallel.prange(``, at any indentation.
+PRANGE_LINE = re.compile(r"^(\s*)for\s+\w+\s+in\s+(?:[\w.]+\.)?prange\s*\(")
+# A C cast: ``<double>``, ``<long long>``, ``<int *>`` (a type name, not a comparison).
+CAST = re.compile(r"<\s*(?:(?:unsigned|signed|const|long|short)\s+)*"
+                  r"(?:double|float|int|long|char|short|Py_ssize_t|size_t|bint|"
+                  r"u?int(?:8|16|32|64)_t|object)\s*\**\s*>")  # fmt: skip
+
+
+def _block(lines: list[str], first: int) -> list[str]:
+    """Line ``first`` and the lines indented deeper than it that follow (its block)."""
+    indent = len(lines[first]) - len(lines[first].lstrip())
+    block = [lines[first]]
+    for line in lines[first + 1 :]:
+        if line.strip() and len(line) - len(line.lstrip()) <= indent:
+            break
+        block.append(line)
+    return block
+
+
+def cython_source(func) -> str | None:
+    """The source of a function compiled by Cython, from the ``.pyx`` beside its module.
+
+    ``%%cython`` cells and ``cythonize`` leave the ``.pyx`` file next to the extension
+    module, and Cython records the file's name and the ``def`` line in the function.
+    ``None`` when that file is not there.
+    """
+    code = getattr(func, "__code__", None)
+    module = getattr(func, "__globals__", {}).get("__file__")
+    if code is None or not module:
+        return None
+    pyx = Path(module).with_name(Path(code.co_filename).name)
+    try:
+        lines = pyx.read_text().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    first = code.co_firstlineno - 1
+    if not 0 <= first < len(lines):
+        return None
+    return "\n".join(_block(lines, first))
+
+
+def prange_loops(source: str) -> list[ast.For]:
+    """The ``for ... in prange(...)`` loops of ``source``, Python or Cython, parsed.
+
+    Examples
+    --------
+    >>> cython = '''
+    ... def count(double[::1] x, int t):
+    ...     cdef Py_ssize_t k
+    ...     for k in prange(x.shape[0], nogil=True, num_threads=t):
+    ...         if <double>x[k] < 0.5:
+    ...             hits[0] += 1
+    ... '''
+    >>> [ast.unparse(loop.body[0].test) for loop in prange_loops(cython)]
+    ['x[k] < 0.5']
+    """
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:  # Cython: parse each loop on its own
+        lines = source.splitlines()
+        loops = []
+        for k, line in enumerate(lines):
+            if PRANGE_LINE.match(line):
+                text = CAST.sub("", textwrap.dedent("\n".join(_block(lines, k))))
+                try:
+                    loops.extend(prange_loops(text))
+                except RecursionError:  # pragma: no cover - pathological input
+                    continue
+        return loops
+    return [n for n in ast.walk(tree) if isinstance(n, ast.For) and _is_prange(n.iter)]
+
+
 def shared_element_updates(func) -> list[str]:
     """The array elements that more than one iteration of a ``prange`` loop of ``func`` updates.
 
-    ``func`` is an ``@njit`` dispatcher or a plain function. An update is ``a[j] += ...``
-    or ``a[j] = a[j] + ...`` anywhere inside a ``for ... in prange(...)`` loop, at an
-    index that does not tell the iterations apart (see the module's rule). Returns the
-    elements as written (``["hits[0]"]``), or ``[]`` where there is none or the source
-    cannot be read.
+    ``func`` is an ``@njit`` dispatcher, a function compiled by Cython, or a plain
+    function. An update is ``a[j] += ...`` or ``a[j] = a[j] + ...`` anywhere inside a
+    ``for ... in prange(...)`` loop, at an index that does not tell the iterations apart
+    (see the module's rule). Returns the elements as written (``["hits[0]"]``), or ``[]``
+    where there is none or the source cannot be read.
 
     Examples
     --------
@@ -126,9 +209,10 @@ def shared_element_updates(func) -> list[str]:
     []
     """
     try:
-        source = textwrap.dedent(inspect.getsource(getattr(func, "py_func", func)))
-        tree = ast.parse(source)
-    except (OSError, TypeError, SyntaxError):
+        source = inspect.getsource(getattr(func, "py_func", func))
+    except (OSError, TypeError):
+        source = cython_source(func)
+    if source is None:
         return []
-    loops = [n for n in ast.walk(tree) if isinstance(n, ast.For) and _is_prange(n.iter)]
+    loops = prange_loops(source)
     return list(dict.fromkeys(u for loop in loops for u in _updates_in(loop)))
