@@ -300,7 +300,8 @@ class NotebookRuns:
         result = yield
         if _notebook_cell(item) and (nextitem is None or nextitem.path != item.path):
             before = self._before.pop(item.path, set())
-            left = leftover_children(before, grace=10.0)  # the kernel and its children exit
+            # the kernel and its children exit
+            left = leftover_children(before, grace=float(item.config.getini("notebook_exit_grace")))
             if left:
                 raise AssertionError(f"{item.path.name} left processes running: {left}")
             if item.path not in self._failed:
@@ -323,6 +324,12 @@ def _stop_kernel_gracefully(self) -> None:
     self.kc.stop_channels()
     self.km.shutdown_kernel(now=False)
     del self.km
+
+
+def pytest_addoption(parser):
+    parser.addini("notebook_exit_grace", default="10",
+                  help="seconds a notebook's kernel and its children get to exit before a "
+                       "process still running fails the notebook")  # fmt: skip
 
 
 def pytest_configure(config):

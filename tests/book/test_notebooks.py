@@ -145,8 +145,10 @@ def test_a_notebook_that_leaves_a_process_running_fails(tmp_path):
     )]  # fmt: skip
     nbformat.write(nb, tmp_path / "leaks.ipynb")
     env = os.environ | {"PYTHONPATH": str(ROOT / "tests")}
+    # The orphan never exits: 2 s of grace tell it as well as the default 10.
     command = [sys.executable, "-m", "pytest", "-q", "-p", "conftest", "--nbval-lax",
-               "--nbval-current-env", "-p", "no:cacheprovider", "leaks.ipynb"]  # fmt: skip
+               "--nbval-current-env", "-p", "no:cacheprovider", "leaks.ipynb",
+               "-o", "notebook_exit_grace=2"]  # fmt: skip
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=300,
                               cwd=tmp_path, env=env)  # fmt: skip

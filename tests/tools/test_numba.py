@@ -14,12 +14,11 @@ import numpy as np
 import pytest
 from checker_cases import assert_checker_contract
 
-from kernels.core import runtime
+from kernels.core import races, runtime
 from kernels.numba import backend as numba_jit
 from kernels.numba import checks as numba_checks
 from kernels.numba import compute as numba_kernels
 from kernels.numba import demos as numba_demos
-from kernels.core import races
 from kernels.numba.compute import numba
 from kernels.problems import mandelbrot
 
