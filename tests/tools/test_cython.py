@@ -3,6 +3,8 @@ and chapter 08's checkers (answers compiled with Cython)."""
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 import pytest
 from checker_cases import assert_checker_contract
@@ -313,3 +315,13 @@ def test_the_source_rule_reads_the_prange_loop_of_a_cython_function(cython_answe
     assert races.shared_element_updates(cython_answers["count_hits"]) == []  # a reduction
     result = cython_checks.check_count_hits(parity)
     assert not result and "total[k & 1]" in result.message
+
+
+def test_a_cython_function_whose_source_is_gone_is_not_reported(cython_answers, tmp_path):
+    # Compiled elsewhere and the .pyx deleted: nothing to read, so nothing is reported
+    # (the run still checks the count), never an error.
+    racy = cython_answers["count_hits_racy"]
+    elsewhere = {"__file__": str(tmp_path / "answers.so")}
+    moved = types.SimpleNamespace(__code__=racy.__code__, __globals__=elsewhere)
+    assert races.cython_source(moved) is None
+    assert races.shared_element_updates(moved) == []
