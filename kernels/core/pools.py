@@ -16,6 +16,7 @@ a :class:`~kernels.errors.WorkerDiedError` that says what happened.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import multiprocessing
 import pickle
@@ -120,10 +121,31 @@ def keep_barrier(barrier: Any) -> None:
     POOL_BARRIER = barrier
 
 
+def start_with_barrier(
+    stack: contextlib.ExitStack, open_pool: Callable[[Callable, tuple], Any], barrier: Any,
+    workers: int,
+) -> tuple[Any, Any]:  # fmt: skip
+    """Open a pool whose workers all keep ``barrier``, and wait until every one is up.
+
+    ``open_pool(initializer, initargs)`` is the pool's context manager (entered on
+    ``stack``); the warm pools of :func:`warm_pools` and
+    :func:`kernels.core.watched_pool.warm_watched_pools` are started this way. Returns
+    ``(pool, barrier)``, what :func:`kept_barrier` reads back.
+    """
+    pool = stack.enter_context(open_pool(keep_barrier, (barrier,)))
+    run_tasks(pool, abs, range(4 * workers))  # every worker up
+    return pool, barrier
+
+
+def kept_barrier(warm: WarmSet, key: Any) -> Any | None:
+    """The barrier of the pool ``warm`` keeps under ``key``, or ``None`` when none is warm."""
+    kept = warm.lend(key)
+    return None if kept is None else kept[1]
+
+
 def warm_barrier(workers: int, start_method: str = "spawn") -> Any | None:
     """The barrier of the warm pool of this size, or ``None`` when no pool is warm."""
-    kept = _WARM.lend((workers, start_method))
-    return None if kept is None else kept[1]
+    return kept_barrier(_WARM, (workers, start_method))
 
 
 @contextlib.contextmanager
@@ -152,9 +174,9 @@ def warm_pools(worker_counts: Iterable[int], start_method: str = "spawn") -> Ite
 
     def start(stack: contextlib.ExitStack, workers: int):
         barrier = multiprocessing.get_context(start_method).Barrier(workers)
-        pool = stack.enter_context(process_pool(workers, start_method, keep_barrier, (barrier,)))
-        run_tasks(pool, abs, range(4 * workers))  # every worker up
-        return (workers, start_method), (pool, barrier)
+        opened = start_with_barrier(stack, functools.partial(process_pool, workers, start_method),
+                                    barrier, workers)  # fmt: skip
+        return (workers, start_method), opened
 
     with _WARM.keep(worker_counts, start) as startup:
         yield startup

@@ -11,6 +11,7 @@ or signal. On every path out the pool is terminated or closed and its workers jo
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -18,7 +19,8 @@ from typing import Any
 from .pools import (
     RecordingContext,
     dead_workers,
-    keep_barrier,
+    kept_barrier,
+    start_with_barrier,
     stop_forkserver,
     stop_processes,
     worker_died,
@@ -70,8 +72,7 @@ _WARM = WarmSet()
 
 def warm_barrier(workers: int, start_method: str = "spawn", library: str = "multiprocess"):
     """The barrier of the warm watched pool of this size, or ``None`` when none is warm."""
-    kept = _WARM.lend((workers, start_method, library))
-    return None if kept is None else kept[1]
+    return kept_barrier(_WARM, (workers, start_method, library))
 
 
 @contextlib.contextmanager
@@ -95,10 +96,10 @@ def warm_watched_pools(
 
     def start(stack: contextlib.ExitStack, workers: int):
         barrier = importlib.import_module(library).get_context(start_method).Barrier(workers)
-        pool = stack.enter_context(watched_pool(workers, start_method, library,
-                                                keep_barrier, (barrier,)))  # fmt: skip
-        pool.map(abs, range(4 * workers))  # every worker up
-        return (workers, start_method, library), (pool, barrier)
+        opened = start_with_barrier(
+            stack, functools.partial(watched_pool, workers, start_method, library), barrier, workers
+        )
+        return (workers, start_method, library), opened
 
     with _WARM.keep(worker_counts, start) as startup:
         yield startup
