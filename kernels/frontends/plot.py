@@ -19,14 +19,36 @@ def caption(df: pd.DataFrame) -> str:
     shown = " ".join(f"{k}={v}" for k, v in params.items())
     repeats = len(df["seconds"].iloc[0]) if len(df) else 0
     scaling = df["scaling"].iloc[0] if len(df) else "strong"
+    spread = "; bars: the fastest and slowest run" if repeats > 1 else ""
     return (
-        f"{problem} ({shown}; {scaling} scaling), median of {repeats} after a warm-up. "
-        + measured_on()
+        f"{problem} ({shown}; {scaling} scaling), median of {repeats} after a warm-up"
+        f"{spread}. " + measured_on()
     )
+
+
+def run_spread(group: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """The lowest and highest value of ``column`` over each point's timed runs.
+
+    A speedup or an efficiency is inversely proportional to the time it is computed
+    from (the median, ``median_s``): the slowest run gives the lowest value, the fastest
+    the highest. Machines are noisy; the bars show how far one point could move.
+
+    Examples
+    --------
+    >>> runs = pd.DataFrame({"median_s": [2.0], "seconds": [[1.0, 2.0, 4.0]], "s": [3.0]})
+    >>> run_spread(runs, "s")
+    (array([1.5]), array([6.]))
+    """
+    scale = group[column].to_numpy() * group["median_s"].to_numpy()
+    slowest = np.array([max(runs) for runs in group["seconds"]])
+    fastest = np.array([min(runs) for runs in group["seconds"]])
+    return scale / slowest, scale / fastest
 
 
 def speedup(df: pd.DataFrame, ax=None, relative_to: str = "self"):
     """Plot speedup (and efficiency) against workers for every backend in ``df``.
+
+    Each point is the median run; a bar through it spans the fastest and the slowest.
 
     Parameters
     ----------
@@ -66,6 +88,7 @@ def speedup(df: pd.DataFrame, ax=None, relative_to: str = "self"):
         group = group.sort_values("workers")
         p, s = group["workers"].to_numpy(), group[column].to_numpy()
         (line,) = ax.plot(p, s, "o-", label=name)
+        ax.vlines(p, *run_spread(group, column), color=line.get_color(), alpha=0.5)
         if len(group) > 1 and not weak:
             f = fit_serial_fraction(p, group["self_speedup"].to_numpy())
             line.set_label(f"{name} (Amdahl fit f={f:.2f})")
@@ -74,8 +97,9 @@ def speedup(df: pd.DataFrame, ax=None, relative_to: str = "self"):
             ax.plot(fine, scale * amdahl_speedup(fine, f), "--", lw=1, alpha=0.6,
                     color=line.get_color())  # fmt: skip
         if ax_eff is not None:
-            eff = group["self_efficiency" if relative_to == "self" else "efficiency"]
-            ax_eff.plot(p, eff, "o-", color=line.get_color(), label=name)
+            eff = "self_efficiency" if relative_to == "self" else "efficiency"
+            ax_eff.plot(p, group[eff], "o-", color=line.get_color(), label=name)
+            ax_eff.vlines(p, *run_spread(group, eff), color=line.get_color(), alpha=0.5)
     what = "scaled speedup" if weak else "speedup"
     ax.set(
         xlabel="workers",

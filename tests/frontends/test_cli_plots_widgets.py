@@ -28,6 +28,26 @@ def test_speedup_plot_has_ideal_line_fit_and_caption():
     plt.close(fig)
 
 
+def test_speedup_plot_bars_span_the_fastest_and_slowest_runs():
+    import pandas as pd
+
+    rows = [{"problem": "heat", "backend": "pool", "workers": w, "params": SMALL,
+             "seconds": runs, "median_s": float(np.median(runs)), "best_s": min(runs),
+             "checksum": 1.0, "scaling": "strong"}
+            for w, runs in ((1, [2.0, 2.0, 2.0]), (2, [0.8, 1.0, 2.0]))]  # fmt: skip
+    fig = plot.speedup(bench.add_speedups(pd.DataFrame(rows)))
+    speed_ax, eff_ax = fig.axes[:2]
+    # 2 s serial: 2 workers' median run of 1.0 s is a speedup of 2; their fastest run
+    # (0.8 s) 2.5, their slowest (2.0 s) 1; the efficiencies half of that.
+    for ax, at_two in ((speed_ax, [[2, 1.0], [2, 2.5]]), (eff_ax, [[2, 0.5], [2, 1.25]])):
+        (bars,) = ax.collections
+        segments = [np.asarray(seg).tolist() for seg in bars.get_segments()]
+        assert segments[1] == at_two, segments
+        assert segments[0][0][1] == segments[0][1][1] == 1.0  # no spread: a point
+    assert any("bars: the fastest and slowest run" in t.get_text() for t in fig.texts)
+    plt.close(fig)
+
+
 def test_laws_and_problem_pictures_draw():
     plt.close(plot.laws())
     counts = np.ones((4, 6), dtype=np.int32)
