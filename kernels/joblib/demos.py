@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..core import tasks
 from ..core.figures import loglog_by
 from ..core.timing import best_of
 from .pool import keep_workers, stop_workers
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def measure_startup(workers: int, repeat: int = 3) -> pd.DataFrame:
@@ -26,6 +29,7 @@ def measure_startup(workers: int, repeat: int = 3) -> pd.DataFrame:
     is the same call while the workers from the call before are still running, which is
     what loky does between calls in a long-running program.
     """
+    import pandas as pd
     from joblib import Parallel, delayed
 
     def call() -> None:
@@ -53,6 +57,7 @@ def measure_memmapping(sizes_mb: Iterable[float], workers: int = 2, repeat: int 
     in ``/dev/shm`` or a temporary folder, and each task gets the file's name);
     ``"pickled copies"`` is ``max_nbytes=None`` (every task gets its own pickled copy).
     """
+    import pandas as pd
     from joblib import Parallel, delayed
 
     rows = []
@@ -84,6 +89,7 @@ def plot_memmapping(df: pd.DataFrame):
 
 def measure_batching(workers: int = 2, tasks_count: int = 2000) -> pd.DataFrame:
     """Seconds per tiny task with ``batch_size=1`` and with joblib's ``"auto"`` batching."""
+    import pandas as pd
     from joblib import Parallel, delayed
 
     rows = []

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import functools
 import pickle
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dill
-import matplotlib.pyplot as plt
-import pandas as pd
 
 from ..core import tasks
 from ..core.figures import footnote
 from ..core.timing import best_of
 from ..core.watched_pool import watched_pool
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def measure_serialisation(objects: dict[str, Any], repeat: int = 5) -> pd.DataFrame:
@@ -48,6 +49,8 @@ def measure_serialisation(objects: dict[str, Any], repeat: int = 5) -> pd.DataFr
             seconds = best_of(functools.partial(_round_trip, library, obj), repeat)
             rows.append({"object": label, "library": library.__name__, "bytes": len(data),
                          "seconds": seconds, "error": ""})  # fmt: skip
+    import pandas as pd
+
     return pd.DataFrame(rows)
 
 
@@ -56,6 +59,8 @@ def plot_serialisation(df: pd.DataFrame):
     ok = df[df["seconds"].notna()]
     table = ok.pivot(index="object", columns="library", values="seconds")
     table = table.reindex([o for o in dict.fromkeys(df["object"]) if o in table.index])
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
     table.mul(1e3).plot.barh(ax=ax, logx=True)
     ax.set_xlabel("milliseconds for dumps + loads (log scale; no bar: cannot serialise)")
@@ -79,4 +84,6 @@ def measure_pool_startup(workers: int, repeat: int = 3) -> pd.DataFrame:
                 pool.map(tasks.square, range(workers))
 
         rows.append({"library": library, "workers": workers, "seconds": best_of(cycle, repeat)})
+    import pandas as pd
+
     return pd.DataFrame(rows)

@@ -12,10 +12,9 @@ import itertools
 import math
 import time
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 
 from ..core import shared_memory as shared_arrays
 from ..core import tasks
@@ -23,6 +22,9 @@ from ..core.figures import footnote, loglog_by
 from ..core.timing import best_of
 from ..core.watched_pool import watched_pool
 from ..problems import mandelbrot
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def measure_chunksize(
@@ -43,6 +45,8 @@ def measure_chunksize(
         row ``chunksize=None`` for ``Pool``'s own choice (``n_tasks / (4 * workers)``,
         rounded up).
     """
+    import pandas as pd
+
     rows = []
     with watched_pool(workers, "spawn", library) as pool:
         pool.map(tasks.square, range(workers))  # workers are up and have imported kernels
@@ -61,6 +65,8 @@ def measure_chunksize(
 
 def plot_chunksize(df: pd.DataFrame):
     """Time against chunksize (log-log), with Pool's default marked."""
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
     fixed = df[df["chunksize"].notna()]
     ax.loglog(fixed["size"], fixed["seconds"], "o-", label="chunksize given")
@@ -90,6 +96,7 @@ def measure_balance(
         Columns ``strategy``, ``worker`` (0, 1, ... per strategy), ``busy_s`` (CPU
         seconds computing), ``wall_s`` (the whole map, best of ``repeat``).
     """
+    import pandas as pd
 
     def blocks(count: int) -> list[list[int]]:
         bounds = [height * k // count for k in range(count + 1)]
@@ -123,6 +130,8 @@ def measure_balance(
 
 def plot_balance(df: pd.DataFrame):
     """Bars of each worker's busy time per strategy, with the wall time marked."""
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
     strategies = list(dict.fromkeys(df["strategy"]))
     workers = int(df["worker"].max()) + 1
@@ -150,6 +159,8 @@ def measure_transfer(megabytes: Iterable[float], repeat: int = 3) -> pd.DataFram
         Columns ``megabytes``, ``method`` (``"pickled copy"`` or ``"shared memory"``),
         ``seconds`` (best of ``repeat``, the whole round trip of one ``apply``).
     """
+    import pandas as pd
+
     rows = []
     with watched_pool(1, "spawn", "multiprocessing") as pool:
         pool.map(tasks.square, [0])

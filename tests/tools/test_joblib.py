@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib.figure
 import numpy as np
 import psutil
 import pytest
@@ -58,13 +57,15 @@ def test_a_task_that_fails_raises_its_own_error_and_stops_the_workers():
 
 
 def test_measurements():
+    from matplotlib.figure import Figure
+
     startup = joblib_demos.measure_startup(2, repeat=1)
     assert list(startup["what"]) == ["first call", "workers reused"]
     assert (startup["seconds"] > 0).all()
     sent = joblib_demos.measure_memmapping([0.5, 4], workers=2, repeat=1)
     assert list(sent["method"]) == ["memory-mapped", "pickled copies"] * 2
     assert (sent["seconds"] > 0).all()
-    assert isinstance(joblib_demos.plot_memmapping(sent), matplotlib.figure.Figure)
+    assert isinstance(joblib_demos.plot_memmapping(sent), Figure)
     batching = joblib_demos.measure_batching(2, tasks_count=200)
     assert list(batching["batch_size"]) == ["1", "auto"] and (batching["us_per_task"] > 0).all()
     assert loky_workers() == []

@@ -1,16 +1,18 @@
-"""Chapter 04's helpers: what pickle and dill send, pool start-up, and its checkers."""
+"""Chapter 04's helpers: what pickle and dill send, pool start-up, and its checkers.
+
+The answers the checkers are tried with are this module's functions, which spawned
+workers import it to load: its heavy imports (nbformat, matplotlib, the conftest) are
+made inside the tests that use them, or every worker would pay for them.
+"""
 
 from __future__ import annotations
 
 import pickle
 
 import dill
-import matplotlib.figure
 import multiprocess
-import nbformat
 import pytest
 from checker_cases import assert_checker_contract, case_id
-from conftest import execute_notebook
 
 import kernels
 from kernels.multiprocess import checks as multiprocess_checks
@@ -28,6 +30,8 @@ def test_serialisation_measurement_records_what_fails():
     assert "pickle" in row.loc[("lambda", "pickle"), "error"]
     assert row.loc[("lambda", "dill"), "bytes"] > 0
     assert "generator" in row.loc[("generator", "dill"), "error"]
+    import matplotlib.figure
+
     assert isinstance(multiprocess_demos.plot_serialisation(df), matplotlib.figure.Figure)
 
 
@@ -188,6 +192,9 @@ except kernels.WorkerDiedError as error:
 
 @pytest.fixture(scope="module")
 def outputs():
+    import nbformat
+    from conftest import execute_notebook
+
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
     execute_notebook(notebook, timeout=120)

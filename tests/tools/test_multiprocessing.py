@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import math
 
-import matplotlib.figure
 import multiprocess
 import pytest
 from checker_cases import assert_checker_contract, assert_contract_on_many_draws, case_id
@@ -26,26 +25,32 @@ def test_task_functions():
 
 
 def test_chunksize_measurement():
+    from matplotlib.figure import Figure
+
     df = pool_demos.measure_chunksize(300, [1, 100], workers=2, repeat=1)
     assert list(df["size"]) == [1, 100, math.ceil(300 / 8)]
     assert list(df["messages"]) == [300, 3, 8]
     assert (df["seconds"] > 0).all()
-    assert isinstance(pool_demos.plot_chunksize(df), matplotlib.figure.Figure)
+    assert isinstance(pool_demos.plot_chunksize(df), Figure)
 
 
 def test_balance_measurement_covers_every_row_once():
+    from matplotlib.figure import Figure
+
     df = pool_demos.measure_balance(2, width=40, height=30, max_iter=50)
     assert list(dict.fromkeys(df["strategy"])) == ["static blocks", "interleaved", "dynamic"]
     assert (df.groupby("strategy")["worker"].max() <= 1).all()
     assert (df["busy_s"] > 0).all() and (df["wall_s"] > 0).all()
-    assert isinstance(pool_demos.plot_balance(df), matplotlib.figure.Figure)
+    assert isinstance(pool_demos.plot_balance(df), Figure)
 
 
 def test_transfer_measurement():
+    from matplotlib.figure import Figure
+
     df = pool_demos.measure_transfer([0.01, 0.1], repeat=1)
     assert sorted(set(df["method"])) == ["pickled copy", "shared memory"]
     assert len(df) == 4 and (df["seconds"] > 0).all()
-    assert isinstance(pool_demos.plot_transfer(df), matplotlib.figure.Figure)
+    assert isinstance(pool_demos.plot_transfer(df), Figure)
 
 
 def test_run_script_reports_exit_code_and_output():
