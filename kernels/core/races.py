@@ -164,19 +164,27 @@ def prange_loops(source: str) -> list[ast.For]:
     ['x[k] < 0.5']
     """
     try:
-        tree = ast.parse(textwrap.dedent(source))
-    except SyntaxError:  # Cython: parse each loop on its own
+        trees = [ast.parse(textwrap.dedent(source))]
+    except SyntaxError:  # Cython: parse each loop on its own, leaving out what still fails
         lines = source.splitlines()
-        loops = []
+        trees = []
         for k, line in enumerate(lines):
             if PRANGE_LINE.match(line):
-                text = CAST.sub("", textwrap.dedent("\n".join(_block(lines, k))))
                 try:
-                    loops.extend(prange_loops(text))
-                except RecursionError:  # pragma: no cover - pathological input
+                    trees.append(
+                        ast.parse(CAST.sub("", textwrap.dedent("\n".join(_block(lines, k)))))
+                    )
+                except SyntaxError:
                     continue
-        return loops
-    return [n for n in ast.walk(tree) if isinstance(n, ast.For) and _is_prange(n.iter)]
+    return [n for tree in trees for n in ast.walk(tree)
+            if isinstance(n, ast.For) and _is_prange(n.iter)]  # fmt: skip
+
+
+def race_reason(element: str) -> str:
+    """What a checker says about ``element``, updated by every iteration (both chapters)."""
+    return (f"prange iterations update {element}, at an index that does not tell the "
+            "iterations apart, so threads share that element: a race, whether or not a "
+            "given run loses an update")  # fmt: skip
 
 
 def shared_element_updates(func) -> list[str]:

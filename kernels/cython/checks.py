@@ -23,7 +23,7 @@ from ..core.checking import (
     needs_function,
     passed,
 )
-from ..core.races import shared_element_updates
+from ..core.races import race_reason, shared_element_updates
 from ..problems import heat, mandelbrot
 
 COMPILED_HINT = "write the function in a %%cython cell (run `%load_ext Cython` first)."
@@ -104,9 +104,7 @@ def check_count_hits(func: Callable) -> CheckResult:
         return _not_compiled(func)
     shared = shared_element_updates(func)
     if shared:
-        return failed(f"prange iterations update {shared[0]}, at an index that does not "
-                       "tell the iterations apart, so threads share that element: a race, "
-                       "whether or not a given run loses an update",
+        return failed(race_reason(shared[0]),
                        "which variables does Cython make private to a thread, and which "
                        "stay shared?")  # fmt: skip
     rng = fresh_rng()

@@ -4,7 +4,8 @@ Standard library only, so that any Python 3 on the machine can run it (a free-th
 3.13t or 3.14t, a 3.14 with ``InterpreterPoolExecutor``) without the book's packages.
 Prints one JSON object: the version, whether the build is free-threaded and the GIL is
 on now, and the best of 5 wall times of the same pure-Python work split among 1 and 2
-threads (the rounds alternating), and, where the interpreter has it, among 1 and 2 subinterpreters.
+threads (the rounds alternating), and, where the interpreter has it, among 1 and 2
+subinterpreters.
 """
 
 import json

@@ -25,7 +25,7 @@ from ..core.checking import (
     needs_function,
     passed,
 )
-from ..core.races import shared_element_updates
+from ..core.races import race_reason, shared_element_updates
 from ..problems import mandelbrot
 
 
@@ -84,9 +84,7 @@ def check_race_free_hits(func: Callable) -> CheckResult:
                        "parallel.")  # fmt: skip
     shared = shared_element_updates(func)
     if shared:
-        return failed(f"prange iterations update {shared[0]}, at an index that does not "
-                       "tell the iterations apart, so threads share that element: a race, "
-                       "whether or not a given run loses an update",
+        return failed(race_reason(shared[0]),
                        "two threads that read it at the same moment each write back their "
                        "own result, and one update is lost; keep a total that numba can "
                        "give each thread its own copy of.")  # fmt: skip
