@@ -59,17 +59,21 @@ def head_to_head(
     runs and reused (:func:`warm_workers`), and so are ``mpi``'s ranks and
     ``jax-sharded``'s pinned worker processes: each tool is timed at its best, doing the
     work, and what starting its workers cost is in ``startup_s`` (0 where nothing is
-    started).
+    started). One tool's workers run at a time, started before its measurement and
+    stopped after it: idle, a dask cluster or a set of MPI ranks still wakes every few
+    milliseconds (here 5 to 10% of a core), which the next tool's two-worker runs would
+    pay and its one-worker runs, with a core to spare, would not.
     """
     chosen = list(backends) if backends is not None else api.backends("mandelbrot")
     workers = list(workers)
-    with contextlib.ExitStack() as stack:
-        startup = stack.enter_context(warm_workers(chosen, workers)) if warm else {}
-        df = bench.measure("mandelbrot", chosen, workers=workers, repeat=repeat,
-                           progress=progress, **params)  # fmt: skip
-    df["startup_s"] = [startup.get(b, {}).get(w, 0.0)
-                       for b, w in zip(df["backend"], df["workers"], strict=True)]  # fmt: skip
-    return df
+    tables = []
+    for backend in chosen:
+        with warm_workers([backend] if warm else [], workers) as startup:
+            df = bench.measure("mandelbrot", [backend], workers=workers, repeat=repeat,
+                               progress=progress, **params)  # fmt: skip
+        df["startup_s"] = [startup.get(backend, {}).get(w, 0.0) for w in df["workers"]]
+        tables.append(df)
+    return bench.add_speedups(pd.concat(tables, ignore_index=True))
 
 
 def c_ceiling(params: dict, workers: Iterable[int], repeat: int) -> pd.DataFrame:

@@ -16,7 +16,7 @@ import numpy as np
 from .api import backends as available_backends
 from .api import run
 from .params import validate_values
-from .registry import get_backend, get_problem
+from .registry import Backend, get_backend, get_problem
 from .timing import best_of, checksum, time_call
 
 __all__ = ["COLUMNS", "add_speedups", "best_of", "checksum", "measure", "time_call", "to_records"]
@@ -42,6 +42,31 @@ def _worker_counts(workers: Iterable[int] | int) -> list[int]:
     return sorted(set(counts))
 
 
+def alternation(points: Sequence[tuple[Backend, int]]) -> list[list[tuple[Backend, int]]]:
+    """The points of a measurement in stages; within a stage, the timed runs alternate.
+
+    Each round of a stage times one run of every point in it, so that a slow stretch of
+    a noisy machine falls on every backend and worker count alike, not on one point's
+    runs. A backend whose workers are one pool resized to each call's count
+    (:attr:`~kernels.core.registry.Backend.one_pool`, joblib) would stop or start
+    workers at each switch between two counts above 1: when it is measured at more than
+    one such count, each of those points is a stage of its own, timed in a row.
+
+    Examples
+    --------
+    >>> from kernels.core.registry import get_backend
+    >>> threads, joblib = get_backend("heat", "threads"), get_backend("heat", "joblib")
+    >>> points = [(b, w) for b in (threads, joblib) for w in (1, 2, 3)]
+    >>> [[f"{b.name} x{w}" for b, w in stage] for stage in alternation(points)]
+    [['threads x1', 'threads x2', 'threads x3', 'joblib x1'], ['joblib x2'], ['joblib x3']]
+    """
+    resized = {impl.name for impl, w in points if impl.one_pool and w > 1}
+    resized = {n for n in resized if sum(i.name == n and w > 1 for i, w in points) > 1}
+    together = [(impl, w) for impl, w in points if impl.name not in resized or w == 1]
+    alone = [[(impl, w)] for impl, w in points if impl.name in resized and w > 1]
+    return [together, *alone] if together else alone
+
+
 def measure(
     problem: str,
     backends: Sequence[str] | str | None = None,
@@ -64,12 +89,14 @@ def measure(
     workers : list of int
         Worker counts for the parallel backends.
     repeat : int
-        Timed runs per point, after one uncounted warm-up run.
+        Timed runs per point, after one uncounted warm-up run. The runs alternate
+        between the points, one of each per round (:func:`alternation`).
     scaling : {"strong", "weak"}
         ``"strong"`` keeps the problem fixed (Amdahl); ``"weak"`` grows it with the
         worker count (Gustafson), as the problem's ``weak_scale`` defines.
     progress : bool or callable
-        ``True`` shows a tqdm bar; a callable gets ``(done, total, label)`` after each point.
+        ``True`` shows a tqdm bar; a callable gets ``(done, total, label)`` after each
+        timed run.
     warmup : bool or dict
         ``False`` leaves out the warm-up run. A dict of problem parameters makes it a run
         at those parameters instead (smaller sizes, say ``sizes.params(problem,
@@ -120,28 +147,42 @@ def measure(
         {k: v for k, v in params.items() if k in problem_names}, spec.params, problem
     )
 
-    bar = tqdm(total=len(points), desc=problem, disable=progress is not True, leave=False)
-    rows = []
+    values_at, call_of = {}, {}
+    for impl, w in points:
+        own = {k: v for k, v in params.items() if k in {o.name for o in impl.options}}
+        values = spec.weak_scale(base_values, w) if scaling == "weak" else base_values
+        values_at[impl.name, w] = values
+        call_of[impl.name, w] = functools.partial(run, problem, impl.name, w, **values, **own)
+    seconds: dict[tuple[str, int], list[float]] = {key: [] for key in call_of}
+    results = {}
+    done, total = 0, len(points) * repeat
+    bar = tqdm(total=total, desc=problem, disable=progress is not True, leave=False)
     try:
-        for done, (impl, w) in enumerate(points, start=1):
-            own = {k: v for k, v in params.items() if k in {o.name for o in impl.options}}
-            values = spec.weak_scale(base_values, w) if scaling == "weak" else base_values
-            label = f"{impl.name} x{w}"
-            bar.set_postfix_str(label)
-            call = functools.partial(run, problem, impl.name, w, **values, **own)
-            if isinstance(warmup, dict):
-                run(problem, impl.name, w, **{**values, **warmup}, **own)
-            seconds, result = time_call(call, repeat, warmup=warmup is True)
-            rows.append({
-                "problem": problem, "backend": impl.name, "workers": w, "params": dict(values),
-                "seconds": seconds, "median_s": statistics.median(seconds),
-                "best_s": min(seconds), "checksum": checksum(result), "scaling": scaling,
-            })  # fmt: skip
-            bar.update()
-            if callable(progress):
-                progress(done, len(points), label)
+        for stage in alternation(points):
+            for impl, w in stage:  # a warm-up at other sizes: the keywords replace them
+                if warmup is not False:
+                    call_of[impl.name, w](**(warmup if isinstance(warmup, dict) else {}))
+            for _ in range(repeat):
+                for impl, w in stage:
+                    label = f"{impl.name} x{w}"
+                    bar.set_postfix_str(label)
+                    elapsed, results[impl.name, w] = time_call(call_of[impl.name, w], 1, False)
+                    seconds[impl.name, w] += elapsed
+                    done += 1
+                    bar.update()
+                    if callable(progress):
+                        progress(done, total, label)
     finally:
         bar.close()
+    rows = []
+    for impl, w in points:
+        times = seconds[impl.name, w]
+        rows.append({
+            "problem": problem, "backend": impl.name, "workers": w,
+            "params": dict(values_at[impl.name, w]), "seconds": times,
+            "median_s": statistics.median(times), "best_s": min(times),
+            "checksum": checksum(results[impl.name, w]), "scaling": scaling,
+        })  # fmt: skip
     return add_speedups(pd.DataFrame(rows))[COLUMNS]
 
 

@@ -86,6 +86,7 @@ class Entry(NamedTuple):
     requires: tuple[str, ...] = ()
     programs: tuple[str, ...] = ()
     exact: bool = True
+    one_pool: bool = False
 
 
 def _tool(
@@ -135,7 +136,7 @@ BACKENDS: list[Entry] = [
     *_tool("multiprocess", "kernels.multiprocess.backend", parallel=True, options=_PROCESS,
            requires=("multiprocess", "dill")),
     *_tool("joblib", "kernels.joblib.backend", parallel=True, options=_POOL,
-           requires=("joblib",)),
+           requires=("joblib",), one_pool=True),
     *_tool("dask", "kernels.dask.backend", parallel=True, options=_DASK, extra="dask",
            requires=("dask",)),
     *_tool("dask-distributed", "kernels.dask.backend", parallel=True, options=_DISTRIBUTED,

@@ -106,6 +106,11 @@ class Backend:
     exact : bool
         ``True`` when the result equals the reference exactly (same arithmetic, same
         random streams); ``False`` when it only agrees within the problem's tolerance.
+    one_pool : bool
+        ``True`` when its workers are one pool per program, resized to each call's count
+        (joblib's loky executor), and a 1-worker call runs in the calling process: a call
+        at another count above 1 stops or starts workers, so :func:`~kernels.core.bench.
+        measure` times its counts one after another instead of alternating them.
     """
 
     name: str
@@ -117,6 +122,7 @@ class Backend:
     requires: Sequence[str] = ()
     programs: Sequence[str] = ()
     exact: bool = True
+    one_pool: bool = False
 
     @property
     def module(self) -> str:

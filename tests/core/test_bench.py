@@ -71,6 +71,33 @@ def test_measure_warms_each_point_up_as_told(monkeypatch, warmup, runs):
         assert [n for worker, n in calls if worker == w] == runs
 
 
+def test_measure_alternates_the_timed_runs(monkeypatch):
+    # Warm-ups first, then rounds of one run per point: a slow stretch hits every point.
+    calls, run = [], bench.run
+    counting = lambda *args, **kw: calls.append((args[1], args[2])) or run(*args, **kw)  # noqa: E731
+    monkeypatch.setattr(bench, "run", counting)
+    bench.measure("heat", ["numpy", "threads"], workers=[1, 2], repeat=2, **SMALL)
+    round_ = [("numpy", 1), ("threads", 1), ("threads", 2)]
+    assert calls == round_ * 3
+
+
+def test_one_pool_backend_is_timed_count_by_count_above_one(monkeypatch):
+    # joblib's one loky pool is resized by a call at another count above 1: those counts
+    # are timed in a row, not alternated; its 1-worker runs (in-process) still alternate.
+    calls, progress, run = [], [], bench.run
+    counting = lambda *args, **kw: calls.append((args[1], args[2])) or run(*args, **kw)  # noqa: E731
+    monkeypatch.setattr(bench, "run", counting)
+    bench.measure("heat", ["threads", "joblib"], workers=[1, 2, 3], repeat=2,
+                  warmup=False, progress=lambda *a: progress.append(a), **SMALL)  # fmt: skip
+    together = [("threads", 1), ("threads", 2), ("threads", 3), ("joblib", 1)]
+    assert calls == together * 2 + [("joblib", 2)] * 2 + [("joblib", 3)] * 2
+    assert [(done, total) for done, total, _ in progress] == [(k, 12) for k in range(1, 13)]
+    assert progress[-1][2] == "joblib x3"
+    calls.clear()
+    bench.measure("heat", ["joblib"], workers=[1, 2], repeat=2, warmup=False, **SMALL)
+    assert calls == [("joblib", 1), ("joblib", 2)] * 2  # one count above 1: no resizing
+
+
 def test_weak_scaling_grows_the_problem():
     df = bench.measure("mandelbrot", ["threads"], workers=[1, 2, 3], repeat=1, scaling="weak",
                        width=16, height=5, max_iter=10)  # fmt: skip

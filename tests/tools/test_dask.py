@@ -138,14 +138,21 @@ def test_mandelbrot_array_by_blocks(chunk_rows):
     np.testing.assert_array_equal(image.compute(), mandelbrot.reference(50, 40, 60))
 
 
+def _profiler_on() -> bool:
+    return dask.config.get("distributed.worker.profile.enabled")
+
+
 def test_local_cluster_keeps_our_environment_and_glibc_defaults():
     before = dict(os.environ)
     with local_cluster(1) as cluster, Client(cluster, set_as_default=False) as client:
         seen = client.run(lambda: dict(os.environ))
+        profiling = client.run(_profiler_on)
     (worker_env,) = seen.values()
     assert "MALLOC_TRIM_THRESHOLD_" not in worker_env or "MALLOC_TRIM_THRESHOLD_" in before
     assert worker_env.get("OMP_NUM_THREADS") == "1"  # one BLAS thread per worker
     assert dict(os.environ) == before
+    assert list(profiling.values()) == [False]  # quiet for timing: no 10 ms stack sampler
+    assert _profiler_on()  # and only inside the cluster's workers
 
 
 def test_a_task_that_kills_every_worker_is_a_worker_died_error():
