@@ -51,9 +51,14 @@ def warm_workers(backends: Iterable[str], workers: Iterable[int]):
 
 def head_to_head(
     params: dict, workers: Iterable[int], repeat: int, backends: Iterable[str] | None = None,
-    progress: bool = False, warm: bool = True,
+    progress: bool = False, warm: bool = True, budget: float | None = 0.5,
 ) -> pd.DataFrame:  # fmt: skip
     """:func:`kernels.bench.measure` of Mandelbrot with every available backend.
+
+    Each tool gets ``repeat`` rounds, then more until its runs have taken ``budget``
+    seconds (:func:`kernels.core.bench.measure`): a compiled tool's calls take a few
+    milliseconds at the chapter's size, and tens of them give a median that one
+    disturbed run does not move.
 
     With ``warm``, the process pools and dask clusters are started before the clock
     runs and reused (:func:`warm_workers`), and so are ``mpi``'s ranks and
@@ -70,7 +75,7 @@ def head_to_head(
     for backend in chosen:
         with warm_workers([backend] if warm else [], workers) as startup:
             df = bench.measure("mandelbrot", [backend], workers=workers, repeat=repeat,
-                               progress=progress, **params)  # fmt: skip
+                               progress=progress, budget=budget, **params)  # fmt: skip
         df["startup_s"] = [startup.get(backend, {}).get(w, 0.0) for w in df["workers"]]
         tables.append(df)
     return bench.add_speedups(pd.concat(tables, ignore_index=True))

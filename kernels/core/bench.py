@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 SCALINGS = ("strong", "weak")
 
+#: The most rounds a ``budget`` adds up to (:func:`measure`).
+MAX_ROUNDS = 50
+
 COLUMNS = [
     "problem", "backend", "workers", "params", "seconds", "median_s", "best_s",
     "speedup", "efficiency", "self_speedup", "self_efficiency", "checksum", "scaling",
@@ -67,6 +70,21 @@ def alternation(points: Sequence[tuple[Backend, int]]) -> list[list[tuple[Backen
     return [together, *alone] if together else alone
 
 
+def more_rounds(rounds: int, spent: float, repeat: int, budget: float | None) -> bool:
+    """Whether a stage times another round: ``repeat`` of them, then while ``budget`` lasts.
+
+    Examples
+    --------
+    >>> more_rounds(2, 9.0, repeat=3, budget=None), more_rounds(3, 0.2, repeat=3, budget=None)
+    (True, False)
+    >>> more_rounds(3, 0.2, repeat=3, budget=0.5), more_rounds(MAX_ROUNDS, 0.2, 3, 0.5)
+    (True, False)
+    """
+    if rounds < repeat:
+        return True
+    return budget is not None and spent < budget and rounds < MAX_ROUNDS
+
+
 def measure(
     problem: str,
     backends: Sequence[str] | str | None = None,
@@ -75,6 +93,7 @@ def measure(
     scaling: str = "strong",
     progress: bool | Callable[[int, int, str], None] = False,
     warmup: bool | dict[str, Any] = True,
+    budget: float | None = None,
     **params: Any,
 ) -> pd.DataFrame:
     """Time ``backends`` on ``problem`` at each worker count.
@@ -91,6 +110,11 @@ def measure(
     repeat : int
         Timed runs per point, after one uncounted warm-up run. The runs alternate
         between the points, one of each per round (:func:`alternation`).
+    budget : float, optional
+        Seconds: after the ``repeat`` rounds, more rounds follow until the timed runs of
+        the stage have taken this long in all (at most :data:`MAX_ROUNDS` rounds), as
+        ``timeit``'s autorange does. Points of a few milliseconds then get tens of runs
+        and a steadier median; points of seconds get ``repeat``.
     scaling : {"strong", "weak"}
         ``"strong"`` keeps the problem fixed (Amdahl); ``"weak"`` grows it with the
         worker count (Gustafson), as the problem's ``weak_scale`` defines.
@@ -128,6 +152,8 @@ def measure(
         raise ValueError(f"scaling must be one of {', '.join(SCALINGS)}, got {scaling!r}")
     if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
         raise ValueError(f"repeat must be an int >= 1, got {repeat!r}")
+    if budget is not None and not (isinstance(budget, int | float) and budget >= 0):
+        raise ValueError(f"budget must be seconds >= 0 or None, got {budget!r}")
     names = (
         [backends] if isinstance(backends, str) else list(backends or available_backends(problem))
     )
@@ -162,16 +188,22 @@ def measure(
             for impl, w in stage:  # a warm-up at other sizes: the keywords replace them
                 if warmup is not False:
                     call_of[impl.name, w](**(warmup if isinstance(warmup, dict) else {}))
-            for _ in range(repeat):
+            rounds, spent = 0, 0.0
+            while more_rounds(rounds, spent, repeat, budget):
+                if rounds >= repeat:  # a round the budget adds
+                    total += len(stage)
+                    bar.total = total
                 for impl, w in stage:
                     label = f"{impl.name} x{w}"
                     bar.set_postfix_str(label)
                     elapsed, results[impl.name, w] = time_call(call_of[impl.name, w], 1, False)
                     seconds[impl.name, w] += elapsed
+                    spent += elapsed[0]
                     done += 1
                     bar.update()
                     if callable(progress):
                         progress(done, total, label)
+                rounds += 1
     finally:
         bar.close()
     rows = []

@@ -81,6 +81,20 @@ def test_measure_alternates_the_timed_runs(monkeypatch):
     assert calls == round_ * 3
 
 
+def test_budget_adds_rounds_to_fast_points_only(monkeypatch):
+    progress = []
+    fast = bench.measure("heat", ["threads"], workers=[1, 2], repeat=2, budget=0.05,
+                         progress=lambda *a: progress.append(a[:2]), **SMALL)  # fmt: skip
+    runs = [len(s) for s in fast["seconds"]]
+    assert runs[0] == runs[1] > 2  # whole rounds: every point as many runs
+    assert sum(map(sum, fast["seconds"])) >= 0.05 or runs[0] == bench.MAX_ROUNDS
+    assert progress[-1] == (2 * runs[0], 2 * runs[0])  # the total grew with the rounds
+    slow = bench.measure("heat", ["threads"], workers=[1], repeat=2, budget=1e-9, **SMALL)
+    assert len(slow["seconds"][0]) == 2  # over the budget after its repeats: no more
+    with pytest.raises(ValueError, match="budget must be seconds >= 0"):
+        bench.measure("heat", ["threads"], budget=-1, **SMALL)
+
+
 def test_one_pool_backend_is_timed_count_by_count_above_one(monkeypatch):
     # joblib's one loky pool is resized by a call at another count above 1: those counts
     # are timed in a row, not alternated; its 1-worker runs (in-process) still alternate.
