@@ -243,7 +243,7 @@ def compile_module(source: str, folder, name: str):
 
     pyx = folder / f"{name}.pyx"
     pyx.write_text(source)
-    flags = ["-O3", "-ffp-contract=off"] + (["-fopenmp"] if openmp.openmp_version() else [])
+    flags = ["-O2", "-g0", "-ffp-contract=off"] + (["-fopenmp"] if openmp.openmp_version() else [])
     extension = Extension(name, [str(pyx)], include_dirs=[np.get_include()],
                           extra_compile_args=flags, extra_link_args=flags)  # fmt: skip
     build = _get_build_extension()
