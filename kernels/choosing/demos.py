@@ -66,8 +66,9 @@ def head_to_head(
     work, and what starting its workers cost is in ``startup_s`` (0 where nothing is
     started). One tool's workers run at a time, started before its measurement and
     stopped after it: idle, a dask cluster or a set of MPI ranks still wakes every few
-    milliseconds (here 5 to 10% of a core), which the next tool's two-worker runs would
-    pay and its one-worker runs, with a core to spare, would not.
+    milliseconds (here 5 to 7% of a core for one tool's workers of 1 and 2), which
+    the next tool's two-worker runs would pay and its one-worker runs, with a core to
+    spare, would not.
     """
     chosen = list(backends) if backends is not None else api.backends("mandelbrot")
     workers = list(workers)

@@ -185,7 +185,7 @@ def measure(
     bar = tqdm(total=total, desc=problem, disable=progress is not True, leave=False)
     try:
         for stage in alternation(points):
-            for impl, w in stage:  # a warm-up at other sizes: the keywords replace them
+            for impl, w in stage:  # the warm-up, at the sizes of a warmup dict if given
                 if warmup is not False:
                     call_of[impl.name, w](**(warmup if isinstance(warmup, dict) else {}))
             rounds, spent = 0, 0.0
