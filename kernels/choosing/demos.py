@@ -51,14 +51,14 @@ def warm_workers(backends: Iterable[str], workers: Iterable[int]):
 
 def head_to_head(
     params: dict, workers: Iterable[int], repeat: int, backends: Iterable[str] | None = None,
-    progress: bool = False, warm: bool = True, budget: float | None = 0.5,
+    progress: bool = False, warm: bool = True, budget: float | None = None,
 ) -> pd.DataFrame:  # fmt: skip
     """:func:`kernels.bench.measure` of Mandelbrot with every available backend.
 
-    Each tool gets ``repeat`` rounds, then more until its runs have taken ``budget``
-    seconds (:func:`kernels.core.bench.measure`): a compiled tool's calls take a few
-    milliseconds at the chapter's size, and tens of them give a median that one
-    disturbed run does not move.
+    Each tool gets ``repeat`` rounds, then, with ``budget``, more until its runs have
+    taken that many seconds (:func:`kernels.core.bench.measure`): a compiled tool's
+    calls take a few milliseconds at the chapter's size, and tens of them give a median
+    that one disturbed run does not move.
 
     With ``warm``, the process pools and dask clusters are started before the clock
     runs and reused (:func:`warm_workers`), and so are ``mpi``'s ranks and

@@ -54,6 +54,15 @@ def repeats(default: int = 3) -> int:
     return 1 if quick() else default
 
 
+def budget(default: float) -> float | None:
+    """Seconds a notebook's measurement may add runs for (``bench.measure``'s ``budget``).
+
+    ``None`` under ``KERNELS_QUICK=1``, where each point runs :func:`repeats` times (the
+    cells are checked, not the figures); else ``default``.
+    """
+    return None if quick() else default
+
+
 def max_workers() -> int:
     """Worker counts notebooks sweep up to: the usable cores, at least 2, at most 8."""
     return min(max(usable_cores(), 2), 8)

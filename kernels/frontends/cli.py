@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--backends", help="comma-separated (default: all available)")
     bench.add_argument("--workers", type=_parse_ints, help="comma-separated, default 1..cores")
     bench.add_argument("--repeat", type=int, default=3, help="timed runs per point (default 3)")
+    bench.add_argument(
+        "--budget", type=float, metavar="SECONDS",
+        help="after --repeat rounds, more until the runs have taken this long (fast points)",
+    )  # fmt: skip
     bench.add_argument("--scaling", choices=["strong", "weak"], default="strong")
     bench.add_argument(
         "--size", choices=["default", "quick", "test", "bench"],
@@ -204,14 +208,15 @@ def _bench_one(problem: str, args: argparse.Namespace, backends, workers, size: 
     params.update(dict(args.param))
     df = bench.measure(
         problem, backends, workers=workers, repeat=args.repeat,
-        scaling=args.scaling, progress=True, **params,
+        scaling=args.scaling, progress=True, budget=args.budget, **params,
     )  # fmt: skip
     if args.ceiling:
         from . import bench_runs
 
         df = bench_runs.with_ceiling(df, params, workers, args.repeat)
     shown = df.drop(columns=["problem", "params", "seconds", "scaling"])
-    print(f"{problem} {params} ({args.scaling} scaling, median of {args.repeat})")
+    runs = f"{args.repeat}" if args.budget is None else f"{args.repeat}+ ({args.budget:g} s)"
+    print(f"{problem} {params} ({args.scaling} scaling, median of {runs} alternating runs)")
     print(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     if args.ceiling:
         print("against the C program (1 = as fast as C):")

@@ -95,6 +95,15 @@ def test_budget_adds_rounds_to_fast_points_only(monkeypatch):
         bench.measure("heat", ["threads"], budget=-1, **SMALL)
 
 
+def test_quick_sizes_leave_out_the_budget(monkeypatch):
+    from kernels.core import sizes
+
+    monkeypatch.setenv("KERNELS_QUICK", "1")
+    assert sizes.budget(0.5) is None and sizes.repeats(3) == 1
+    monkeypatch.setenv("KERNELS_QUICK", "0")
+    assert sizes.budget(0.5) == 0.5 and sizes.repeats(3) == 3
+
+
 def test_one_pool_backend_is_timed_count_by_count_above_one(monkeypatch):
     # joblib's one loky pool is resized by a call at another count above 1: those counts
     # are timed in a row, not alternated; its 1-worker runs (in-process) still alternate.

@@ -110,10 +110,13 @@ TINY_IMAGE = ("--param", "width=40", "--param", "height=30", "--param", "max_ite
 
 def test_cli_bench_ceiling_adds_the_c_program_at_each_thread_count(tmp_path):
     out = run_cli("bench", "mandelbrot", "--backends", "cython", "--workers", "1,2", "--repeat",
-                  "1", *TINY_IMAGE, "--ceiling", "--json", str(tmp_path / "c.json"))  # fmt: skip
+                  "1", "--budget", "0.05", *TINY_IMAGE, "--ceiling", "--json",
+                  str(tmp_path / "c.json"))  # fmt: skip
     assert out.returncode == 0, out.stderr
     records = json.loads((tmp_path / "c.json").read_text())
     assert [(r["backend"], r["workers"]) for r in records] == [("cython", 1), ("C", 1), ("C", 2)]
+    assert len(records[0]["seconds"]) > 1  # a call of microseconds: the budget adds runs
+    assert "median of 1+ (0.05 s) alternating runs" in out.stdout
     assert len({r["checksum"] for r in records}) == 1  # the C program's counts are exact too
     assert "of_C_speed" in out.stdout
     refused = run_cli("bench", "heat", "--backends", "numpy", "--repeat", "1", "--ceiling")
