@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import time
 
 import pytest
 from checker_cases import ANSWER_FORMULAS, assert_no_formula
@@ -100,3 +101,21 @@ def test_an_answer_that_raises_gets_one_line_naming_the_error(module, name):
     assert not bare.passed and "raised ValueError" in bare.message
     assert not long.passed and "raised ValueError: the first line" in long.message
     assert "a detail" not in long.message
+
+
+def test_most_cores_stops_at_its_budget():
+    from kernels.core.checking import most_cores
+
+    runs = []
+
+    def serial():  # one core busy for 0.31 s, never the two asked for: one call a try
+        runs.append(1)
+        end = time.perf_counter() + 0.31
+        while time.perf_counter() < end:
+            pass
+
+    cores = most_cores(serial, enough=1.9, tries=10, budget=0.5)
+    assert 0 < cores < 1.9 and len(runs) == 2  # the second try ends past the budget
+    runs.clear()
+    most_cores(serial, enough=1.9, tries=3)
+    assert len(runs) == 3  # without a budget: every try
