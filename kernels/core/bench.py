@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import statistics
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -63,11 +64,11 @@ def alternation(points: Sequence[tuple[Backend, int]]) -> list[list[tuple[Backen
     >>> [[f"{b.name} x{w}" for b, w in stage] for stage in alternation(points)]
     [['threads x1', 'threads x2', 'threads x3', 'joblib x1'], ['joblib x2'], ['joblib x3']]
     """
-    resized = {impl.name for impl, w in points if impl.one_pool and w > 1}
-    resized = {n for n in resized if sum(i.name == n and w > 1 for i, w in points) > 1}
-    together = [(impl, w) for impl, w in points if impl.name not in resized or w == 1]
-    alone = [[(impl, w)] for impl, w in points if impl.name in resized and w > 1]
-    return [together, *alone] if together else alone
+    above_one = Counter(impl.name for impl, w in points if impl.one_pool and w > 1)
+    alone = [(impl, w) for impl, w in points if w > 1 and above_one[impl.name] > 1]
+    together = [point for point in points if point not in alone]
+    stages = [[point] for point in alone]
+    return [together, *stages] if together else stages
 
 
 def more_rounds(rounds: int, spent: float, repeat: int, budget: float | None) -> bool:

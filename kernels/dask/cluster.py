@@ -106,8 +106,9 @@ def local_cluster(workers: int, *, dashboard: bool = False, trim_memory: bool = 
 
     with (
         restored_environment(),
-        dask.config.set({MALLOC_TRIM: 65536 if trim_memory else None}),
-        dask.config.set({} if dashboard else QUIET),
+        dask.config.set(
+            {MALLOC_TRIM: 65536 if trim_memory else None, **({} if dashboard else QUIET)}
+        ),
         LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
