@@ -10,8 +10,10 @@ another host is refused. Screenshots go to ``test-artifacts/lab`` (or
 
 A chapter runs once per test session: a chapter nbval has run (``make test`` runs the
 notebooks first) is opened with the outputs nbval's run gave, as a learner's saved
-notebook opens. A chapter whose outputs need a live kernel (its widgets), or that nbval
-has not run, is run in JupyterLab with its own "Run All Cells" command.
+notebook opens. A chapter whose outputs need a live kernel (its widgets) is run in
+JupyterLab from its first cell through the last cell that draws a widget, with
+JupyterLab's own commands (the cells after it ran under nbval); a chapter that nbval has
+not run is run whole, with "Run All Cells".
 """
 
 from __future__ import annotations
@@ -124,9 +126,10 @@ def test_jupyterlab_myst_is_installed_and_enabled():
 
 
 # The state of the open notebook, read from JupyterLab's own models.
-NOTEBOOK_STATE = """() => {
+# ``upto``: only the cells before that index count (the part of the chapter run here).
+NOTEBOOK_STATE = """(upto) => {
   const panel = window.jupyterapp.shell.currentWidget;
-  const cells = panel.content.widgets;
+  const cells = panel.content.widgets.slice(0, upto ?? undefined);
   const code = cells.filter(c => c.model.type === 'code');
   const source = c => c.model.sharedModel.getSource().slice(0, 120);
   const outputs = code.flatMap(c => c.model.outputs.toJSON().map(o => ({...o, cell: source(c)})));
@@ -158,18 +161,46 @@ def as_nbval_ran(chapter: str):
     (drawn only while the kernel that made it is alive).
     """
     nb = EXECUTED.get((ROOT / "notebooks" / chapter).resolve())
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs] if nb else []
-    if nb is None or any(WIDGET in o.get("data", {}) for o in outputs):
+    if nb is None or last_widget_cell(nb) is not None:
         return None
     return nb
 
 
-def run_all(page) -> dict:
-    """Run every cell with JupyterLab's "Run All Cells"; the notebook's state after."""
-    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+def last_widget_cell(nb) -> int | None:
+    """Index of the last cell of ``nb`` with a widget among its outputs, or ``None``."""
+    drawn = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+             and any(WIDGET in o.get("data", {}) for o in c.outputs)]  # fmt: skip
+    return drawn[-1] if drawn else None
+
+
+def cells_to_run(chapter: str) -> int | None:
+    """How many cells from the top to run in the Lab: ``None`` for all of them.
+
+    Through the last cell whose output nbval's run drew as a widget, when nbval ran the
+    chapter in this session; every cell otherwise.
+    """
+    nb = EXECUTED.get((ROOT / "notebooks" / chapter).resolve())
+    last = last_widget_cell(nb) if nb is not None else None
+    return None if last is None else last + 1
+
+
+def run_cells(page, upto: int | None) -> dict:
+    """Run the first ``upto`` cells (all with ``None``); the notebook's state after.
+
+    JupyterLab's own commands: "Run All Cells", or "Run All Above" the cell at ``upto``.
+    """
+    total = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets.length")
+    if upto is None or upto >= total:
+        upto = None
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    else:
+        page.evaluate(f"""() => {{
+          window.jupyterapp.shell.currentWidget.content.activeCellIndex = {upto};
+          return window.jupyterapp.commands.execute('notebook:run-all-above');
+        }}""")  # fmt: skip
     deadline = time.monotonic() + RUN_ALL_LIMIT
     while True:
-        state = page.evaluate(NOTEBOOK_STATE)
+        state = page.evaluate(NOTEBOOK_STATE, upto)
         if state["errors"] or (not state["busy"] and state["unrun"] == 0):
             return state
         assert time.monotonic() < deadline, f"{state['unrun']} cells still to run"
@@ -207,7 +238,7 @@ def test_chapter_runs_and_reads_well_in_jupyterlab(lab, browser, chapter):
         assert before["solutions"] >= 3 and before["collapsed"] == before["solutions"]
 
         if ran is None:
-            state = run_all(page)
+            state = run_cells(page, cells_to_run(chapter))
         else:
             state = before
             # Every figure of nbval's run is drawn.

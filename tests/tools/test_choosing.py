@@ -79,6 +79,21 @@ def test_head_to_head_measures_the_chosen_backends():
     assert len({round(c) for c in df["checksum"]}) == 1
 
 
+def test_head_to_head_warms_pure_python_up_at_the_quick_size(monkeypatch):
+    from kernels.core import bench, sizes
+
+    warmups, measure = {}, bench.measure
+
+    def spy(problem, backends, **options):
+        warmups[backends[0]] = options["warmup"]
+        return measure(problem, backends, **options)
+
+    monkeypatch.setattr(demos.bench, "measure", spy)
+    demos.head_to_head({"width": 30, "height": 20, "max_iter": 30}, [1], 1,
+                       backends=["python", "numpy"])  # fmt: skip
+    assert warmups == {"python": sizes.params("mandelbrot", "quick"), "numpy": True}
+
+
 def test_checkers_of_the_chapter(monkeypatch):
     def karp_flatt(speedup, workers):
         return (1 / speedup - 1 / workers) / (1 - 1 / workers)
