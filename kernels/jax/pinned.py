@@ -8,23 +8,21 @@ XLA's thread flags (``--xla_cpu_multi_thread_eigen=false``,
 ``intra_op_parallelism_threads=1``) did not stop a device from using both cores of the
 book's machine; the CPU affinity mask, which XLA sizes its thread pool from, does.
 
-:func:`measure_pinned` times each device count in its own process, pinned with
-``os.sched_setaffinity`` before JAX starts (``python -m kernels.jax.pinned``). Where
-the system has no affinity call (macOS), the devices share all cores and the table
-says so in its ``pinned`` column.
+:func:`measure_pinned` times each device count in a worker process of its own, pinned
+with ``os.sched_setaffinity`` before JAX starts (:mod:`kernels.jax.server`), all of them
+started first so that the runs alternate between the counts. Where the system has no
+affinity call (macOS), the devices share all cores and the table says so in its
+``pinned`` column.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 from collections.abc import Iterable
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from .devices import run_module
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def pin_to_cores(count: int) -> bool:
@@ -40,12 +38,9 @@ def pin_to_cores(count: int) -> bool:
     """
     if count < 1:
         raise ValueError(f"devices must be >= 1, got {count}")
-    if not hasattr(os, "sched_setaffinity"):
+    if not can_pin(count):
         return False
-    cores = sorted(os.sched_getaffinity(0))
-    if count > len(cores):
-        return False
-    os.sched_setaffinity(0, cores[:count])
+    os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:count])
     return True
 
 
@@ -62,52 +57,56 @@ def start_jax_on_cores(count: int) -> bool:
     return pinned
 
 
-def measure_pinned(problem: str, workers: Iterable[int], repeat: int = 3, **params):
-    """Time ``jax-sharded`` on ``problem`` with ``N`` devices on ``N`` cores, for each ``N``.
+def can_pin(count: int) -> bool:
+    """Whether :func:`pin_to_cores` can hold a process to ``count`` cores here."""
+    return hasattr(os, "sched_getaffinity") and count <= len(os.sched_getaffinity(0))
+
+
+def measure_pinned(
+    problems: dict[str, dict], workers: Iterable[int], repeat: int = 3
+) -> dict[str, pd.DataFrame]:
+    """Time ``jax-sharded`` with ``N`` devices on ``N`` cores, for each ``N`` and problem.
+
+    One pinned worker process per device count is started first
+    (:func:`kernels.jax.warm.warm_devices`) and kept for every problem; the runs then
+    alternate between the device counts (:func:`kernels.core.bench.measure`), so a slow
+    stretch of the machine falls on all of them alike.
+
+    Parameters
+    ----------
+    problems : dict
+        Problem name to its parameters, e.g. ``{"heat": {"n": 1024, "steps": 600}}``.
+    workers : list of int
+        Device counts (each on as many cores).
+    repeat : int
+        Timed runs per device count, after a warm-up run that compiles the program.
 
     Returns
     -------
-    pandas.DataFrame
-        :func:`kernels.core.bench.measure`'s columns (self-speedup against the one-device,
-        one-core run) and ``pinned``: whether the process really was held to ``N`` cores.
+    dict of pandas.DataFrame
+        By problem: :func:`kernels.core.bench.measure`'s columns (self-speedup against the
+        one-device, one-core run), ``startup_s`` (what starting that worker cost, once)
+        and ``pinned``: whether the worker really was held to ``N`` cores.
 
     Raises
     ------
+    ValueError
+        An unknown problem, before any worker starts.
     WorkerDiedError
-        A measuring process failed; the message holds its error output.
+        A worker failed; the message holds its error output.
     """
-    import pandas as pd
-
     from ..core import bench
+    from ..core.registry import get_problem
+    from .warm import warm_devices
 
-    rows = []
-    for count in dict.fromkeys(workers):
-        spec = {"problem": problem, "devices": count, "repeat": repeat, "params": params}
-        data = run_module("kernels.jax.pinned", spec,
-                          f"measuring jax-sharded on {count} pinned device(s)",
-                          "rows.json")  # fmt: skip
-        rows.extend(json.loads(data))
-    df = bench.add_speedups(pd.DataFrame(rows))
-    return df[[*bench.COLUMNS, "pinned"]]
-
-
-def main(argv: list[str]) -> int:
-    """Pin, start JAX with that many devices, measure, and write the rows as JSON."""
-    spec = json.loads(argv[0])
-    count = spec["devices"]
-    pinned = start_jax_on_cores(count)
-    from ..core import bench
-
-    df = bench.measure(spec["problem"], ["jax-sharded"], workers=[count],
-                       repeat=spec["repeat"], **spec["params"])  # fmt: skip
-    df["pinned"] = pinned
-    Path(argv[1]).write_text(json.dumps(bench.to_records(df), default=_plain))
-    return 0
-
-
-def _plain(value):
-    return value.item() if isinstance(value, np.generic) else str(value)
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    for problem in problems:
+        get_problem(problem)
+    counts = list(dict.fromkeys(workers))
+    tables = {}
+    with warm_devices(counts) as startup:
+        for problem, params in problems.items():
+            df = bench.measure(problem, ["jax-sharded"], workers=counts, repeat=repeat, **params)
+            df["startup_s"] = [startup[w] for w in df["workers"]]
+            df["pinned"] = [can_pin(w) for w in df["workers"]]
+            tables[problem] = df
+    return tables

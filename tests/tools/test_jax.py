@@ -187,15 +187,32 @@ def test_jax_checkers():
     assert np.isfinite(float(pi_estimate(jax.random.key(1), 1000)))
 
 
-def test_pinned_devices_each_get_one_core():
-    df = jax_pinned.measure_pinned("mandelbrot", [1, 2], repeat=1, width=64, height=40,
-                                   max_iter=50)  # fmt: skip
+def test_pinned_devices_each_get_one_core_and_their_runs_alternate(monkeypatch):
+    from kernels.jax import warm
+
+    params = {"width": 64, "height": 40, "max_iter": 50}
+    asked, run_warm = [], warm.run_warm
+
+    def spy(problem, workers, params):
+        asked.append((problem, workers, len(_warm_jax_workers())))
+        return run_warm(problem, workers, params)
+
+    monkeypatch.setattr(warm, "run_warm", spy)
+    tables = jax_pinned.measure_pinned({"mandelbrot": params, "heat": {"n": 19, "steps": 40}},
+                                       [1, 2], repeat=2)  # fmt: skip
+    assert list(tables) == ["mandelbrot", "heat"]
+    df = tables["mandelbrot"]
     assert df["workers"].tolist() == [1, 2]
     assert df["pinned"].tolist() == [True, machine.usable_cores() >= 2]
     assert df["checksum"].nunique() == 1
-    assert df["checksum"].iloc[0] == kernels.reference("mandelbrot", width=64, height=40,
-                                                       max_iter=50).sum()  # fmt: skip
+    assert df["checksum"].iloc[0] == kernels.reference("mandelbrot", **params).sum()
     assert df["self_speedup"].iloc[0] == 1.0 and (df["median_s"] > 0).all()
+    assert (df["startup_s"] > 0).all()
+    # Both workers started once for both problems; warm-ups, then the counts alternate.
+    ran = [w for p, w, _ in asked if p == "mandelbrot"]
+    assert ran == [1, 2, 1, 2, 1, 2]
+    assert {running for *_, running in asked} == {2}
+    assert _warm_jax_workers() == []
 
 
 def test_pinning_refuses_no_devices_and_says_when_it_cannot_pin():
@@ -204,9 +221,12 @@ def test_pinning_refuses_no_devices_and_says_when_it_cannot_pin():
     assert jax_pinned.pin_to_cores(10_000) is False  # more devices than usable cores
 
 
-def test_a_failed_pinned_measurement_is_a_clear_error():
-    with pytest.raises(WorkerDiedError, match="pinned device.*failed with exit code"):
-        jax_pinned.measure_pinned("no-such-problem", [1], repeat=1)
+def test_a_pinned_measurement_of_an_unknown_problem_starts_no_worker(monkeypatch):
+    from kernels.jax import warm
+
+    monkeypatch.setattr(warm, "_start", lambda count: pytest.fail("a worker was started"))
+    with pytest.raises(ValueError, match="unknown problem 'no-such-problem'; choose one of"):
+        jax_pinned.measure_pinned({"no-such-problem": {}}, [1], repeat=1)
 
 
 def _warm_jax_workers():
