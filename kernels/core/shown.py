@@ -48,6 +48,8 @@ SHOWN: dict[str, tuple[str, ...]] = {
         "kernels.dask.graphs.compute_plan",
         "kernels.dask.graphs.mandelbrot_array",
         "kernels.dask.graphs.advance",
+        "kernels.dask.graphs.initial_block",
+        "kernels.dask.graphs.advance_block",
         "kernels.dask.graphs.heat_array",
     ),
     "mpi4py": (

@@ -46,7 +46,8 @@ def advance_rows(src: np.ndarray, dst: np.ndarray, lo: int, hi: int, steps: int)
     fixed edges) and advances that slab on its own (:func:`kernels.problems.heat.advance`).
     """
     a, b = max(0, lo - steps), min(src.shape[0], hi + steps)
-    dst[lo:hi] = heat.advance(np.asarray(src[a:b]), steps)[lo - a : hi - a]
+    slab = heat.advance(np.asarray(src[a:b]), steps, top_halo=a > 0, bottom_halo=b < src.shape[0])
+    dst[lo:hi] = slab[lo - a : hi - a]
 
 
 def heat_joblib(workers: int, n: int, steps: int) -> np.ndarray:
