@@ -51,6 +51,8 @@ SHOWN: dict[str, tuple[str, ...]] = {
         "kernels.dask.graphs.initial_block",
         "kernels.dask.graphs.advance_block",
         "kernels.dask.graphs.heat_array",
+        "kernels.dask.graphs.advance_with_neighbours",
+        "kernels.dask.graphs.heat_rounds",
     ),
     "mpi4py": (
         "kernels.mpi4py.examples.pingpong.pingpong",

@@ -23,7 +23,7 @@ import numpy as np
 from ..core.plans import Plan
 from ..problems.plans import mandelbrot_plan, monte_carlo_pi_plan
 from .cluster import dask_client
-from .graphs import compute_plan, heat_array
+from .graphs import compute_plan, heat_array, heat_rounds
 
 # --- dask (local schedulers) -----------------------------------------------------------
 
@@ -78,6 +78,6 @@ def monte_carlo_pi_dask_distributed(
 
 
 def heat_dask_distributed(workers: int, n: int, steps: int, address: str | None) -> np.ndarray:
-    """The ``map_overlap`` graph of the ``dask`` backend, computed on the cluster."""
+    """One task per row block and round (:func:`~kernels.dask.graphs.heat_rounds`)."""
     with dask_client(workers, address) as client:
-        return client.compute(heat_array(n, steps, workers)).result()
+        return client.compute(heat_rounds(n, steps, workers)).result()

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import dask
@@ -55,10 +56,15 @@ def mandelbrot_array(width: int, height: int, max_iter: int, chunk_rows: int) ->
     )
 
 
+def initial_rows(n: int, lo: int, hi: int) -> np.ndarray:
+    """Rows ``lo:hi`` of the initial heat field."""
+    return heat.initial(n)[lo:hi]
+
+
 def initial_block(n: int, block_info=None) -> np.ndarray:
     """The rows of the initial heat field that the block ``block_info`` describes."""
     (lo, hi), _ = block_info[None]["array-location"]
-    return heat.initial(n)[lo:hi]
+    return initial_rows(n, lo, hi)
 
 
 def advance_block(block: np.ndarray, steps: int, block_info=None) -> np.ndarray:
@@ -107,3 +113,47 @@ def heat_array(n: int, steps: int, blocks: int, halo_steps: int | None = None) -
         )
         done += k
     return u
+
+
+def advance_with_neighbours(steps: int, own: np.ndarray, above, below) -> np.ndarray:
+    """Block ``own`` advanced ``steps`` steps, its halos cut from its neighbours' blocks.
+
+    ``above`` and ``below`` are the neighbouring blocks (``None`` at the grid's top or
+    bottom, whose fixed row is then the block's own first or last row).
+    """
+    slab = np.concatenate([*([above[-steps:]] if above is not None else []), own,
+                           *([below[:steps]] if below is not None else [])])  # fmt: skip
+    new = advance(slab, steps, top_halo=above is not None, bottom_halo=below is not None)
+    top = steps if above is not None else 0
+    return new[top : top + own.shape[0]]
+
+
+def heat_rounds(n: int, steps: int, blocks: int, halo_steps: int | None = None):
+    """The heat field after ``steps`` steps as a ``dask.delayed`` graph of one task per
+    block and round.
+
+    :func:`heat_array`'s ``map_overlap`` makes each round several small tasks in a row
+    (cut the halo rows, join them to the neighbour's block, advance, trim), and on a
+    ``distributed`` cluster every task is a message to the scheduler and back. Here a
+    round is one task per block: it gets its own block and its neighbours' whole blocks
+    (:func:`advance_with_neighbours` cuts the halos), so the blocks meet once per round.
+    The price is that a neighbour's whole block travels, not only its edge rows. The
+    blocks are as even as the rows allow (their sizes differ by one at most), and a
+    halo is never deeper than the smallest block. One block is one task for all steps.
+    Computing the graph gives exactly :func:`kernels.problems.heat.reference`.
+    """
+    blocks = max(1, min(blocks, n))
+    bounds = [n * b // blocks for b in range(blocks + 1)]
+    smallest = min(b - a for a, b in itertools.pairwise(bounds))
+    depth = steps if blocks == 1 else min(halo_steps or default_halo_steps(smallest), smallest)
+    start = dask.delayed(initial_rows, pure=True)
+    field = [start(n, a, b) for a, b in itertools.pairwise(bounds)]
+    advance_one = dask.delayed(advance_with_neighbours, pure=True)
+    done = 0
+    while done < steps:
+        k = min(depth, steps - done)
+        field = [advance_one(k, own, field[i - 1] if i > 0 else None,
+                             field[i + 1] if i + 1 < blocks else None)
+                 for i, own in enumerate(field)]  # fmt: skip
+        done += k
+    return dask.delayed(np.concatenate, pure=True)(field)

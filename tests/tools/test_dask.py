@@ -24,7 +24,7 @@ from kernels.dask import checks
 from kernels.dask import cluster as dask_cluster
 from kernels.dask import demos as dask_demos
 from kernels.dask.cluster import command_line_cluster, dask_client, local_cluster
-from kernels.dask.graphs import heat_array, mandelbrot_array
+from kernels.dask.graphs import heat_array, heat_rounds, mandelbrot_array
 from kernels.problems import heat, mandelbrot
 
 
@@ -129,6 +129,18 @@ def test_killing_a_worker_mid_run_loses_no_work(cluster):
 def test_heat_map_overlap_is_bit_exact(blocks, halo_steps):
     result = heat_array(31, 20, blocks, halo_steps).compute(scheduler="synchronous")
     np.testing.assert_array_equal(result, heat.reference(31, 20))
+
+
+@pytest.mark.parametrize("blocks", [1, 2, 3, 5, 31, 40])
+@pytest.mark.parametrize("halo_steps", [None, 1, 3, 16])
+def test_heat_rounds_is_bit_exact_with_one_task_per_block_and_round(blocks, halo_steps):
+    graph = heat_rounds(31, 20, blocks, halo_steps)
+    np.testing.assert_array_equal(graph.compute(scheduler="synchronous"), heat.reference(31, 20))
+    used = min(blocks, 31)
+    depth = 20 if used == 1 else min(halo_steps or heat.default_halo_steps(31 // used), 31 // used)
+    rounds = -(-20 // depth)
+    # each block's initial rows, one task per block and round, and the final join
+    assert len(dict(graph.__dask_graph__())) == used + used * rounds + 1
 
 
 @pytest.mark.parametrize("chunk_rows", [1, 7, 40])
