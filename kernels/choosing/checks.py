@@ -123,7 +123,7 @@ def check_own_backend(func: Callable) -> CheckResult:
             # up to 10 tries, 6 s of them at most: a busy machine may take a core from the
             # run for a while, and an answer that stays serial is not run for a minute
             cores = most_cores(lambda: api.run("mandelbrot", backend.name, workers=2, **params),
-                               enough=1.25, tries=10, budget=6.0)  # fmt: skip
+                               enough=1.25, tries=10, time_limit=6.0)  # fmt: skip
         if cores < 1.25 and len(watch.pids) < 2:
             return failed(f"with workers=2, {backend.name} kept {cores:.1f} core of this "
                            f"process busy and started {len(watch.pids)} process(es): it ran "

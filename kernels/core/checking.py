@@ -196,19 +196,19 @@ def busy_threads(func: Callable, *args, wall_seconds: float = 0.4, most_calls: i
 
 
 def most_cores(
-    func: Callable, *args, enough: float, tries: int = 3, budget: float | None = None
+    func: Callable, *args, enough: float, tries: int = 3, time_limit: float | None = None
 ) -> float:
     """The most cores :func:`cores_used` saw in up to ``tries`` runs (stops at ``enough``).
 
     Another program on the machine can only lower the figure of parallel code, so the
-    best of a few tries is the fair one to judge it by. With ``budget`` (seconds), no
+    best of a few tries is the fair one to judge it by. With ``time_limit`` (seconds), no
     try starts once the tries have taken that long: a serial answer of a second per
     run is judged on a few runs, not ``tries`` of them.
     """
     best, start = 0.0, time.perf_counter()
     for _ in range(tries):
         best = max(best, cores_used(func, *args)[1])
-        if best >= enough or (budget is not None and time.perf_counter() - start >= budget):
+        if best >= enough or (time_limit is not None and time.perf_counter() - start >= time_limit):
             break
     return best
 

@@ -26,12 +26,12 @@ def checksum(result: Any) -> float:
 
 
 def time_call(
-    func: Callable[[], Any], repeat: int, warmup: bool = True, budget: float | None = None
+    func: Callable[[], Any], repeat: int, warmup: bool = True, time_limit: float | None = None
 ) -> tuple[list[float], Any]:
     """Wall times of ``repeat`` calls of ``func`` (after one uncounted warm-up call).
 
     The warm-up absorbs one-off costs (JIT compilation, imports, caches); each timed call
-    still pays whatever a real call pays, pool start-up included. With ``budget``
+    still pays whatever a real call pays, pool start-up included. With ``time_limit``
     (seconds), the timed calls stop once they have taken that long in all, after one call
     at least.
 
@@ -49,18 +49,19 @@ def time_call(
         start = time.perf_counter()
         result = func()
         seconds.append(time.perf_counter() - start)
-        if budget is not None and sum(seconds) >= budget:
+        if time_limit is not None and sum(seconds) >= time_limit:
             break
     return seconds, result
 
 
-def best_of(func: Callable[[], Any], repeat: int, budget: float | None = None) -> float:
+def best_of(func: Callable[[], Any], repeat: int, time_limit: float | None = None) -> float:
     """The shortest wall time of ``repeat`` calls of ``func`` (no warm-up call).
 
     For the chapters' small demonstrations, where the fastest run is the least disturbed
-    by the rest of the machine. With ``budget`` (seconds), the calls stop once they have
+    by the rest of the machine. With ``time_limit`` (seconds), the calls stop once they have
     taken that long in all, after one call at least: a slow call (pure Python, seconds
-    long) is timed once, a fast one ``repeat`` times.
+    long) is timed once, a fast one ``repeat`` times. (A limit, not a budget:
+    :func:`kernels.core.bench.measure`'s ``budget`` adds runs until that much is spent.)
 
     Examples
     --------
@@ -68,24 +69,24 @@ def best_of(func: Callable[[], Any], repeat: int, budget: float | None = None) -
     >>> seconds = best_of(lambda: calls.append(1), repeat=3)
     >>> len(calls)
     3
-    >>> seconds = best_of(lambda: calls.append(time.sleep(0.02)), repeat=3, budget=0.01)
+    >>> seconds = best_of(lambda: calls.append(time.sleep(0.02)), repeat=3, time_limit=0.01)
     >>> len(calls)
     4
     """
-    return min(time_call(func, repeat, warmup=False, budget=budget)[0])
+    return min(time_call(func, repeat, warmup=False, time_limit=time_limit)[0])
 
 
 def best_time(
-    func: Callable[..., Any], *args: Any, repeat: int = 3, budget: float | None = 1.0,
+    func: Callable[..., Any], *args: Any, repeat: int = 3, time_limit: float | None = 1.0,
     expected: Any = None, **kwargs: Any,
 ) -> float:  # fmt: skip
     """The shortest wall time of ``func(*args, **kwargs)``, checked against ``expected``.
 
     :func:`best_of` for the compiled chapters' loops, one call of which may take seconds
-    (pure Python at full size): with the default ``budget`` such a call is timed once.
+    (pure Python at full size): with the default ``time_limit`` such a call is timed once.
     With ``expected``, the result of the timed calls must equal it (``numpy.array_equal``),
     so that a slow function is timed and checked by the same call, not run again to check.
-    ``repeat``, ``budget`` and ``expected`` are this function's own: ``func`` cannot
+    ``repeat``, ``time_limit`` and ``expected`` are this function's own: ``func`` cannot
     take keyword arguments with those names through it.
 
     Raises
@@ -102,7 +103,7 @@ def best_time(
     ValueError: sorted: the timed call's result is not the expected one
     """
     call = functools.partial(func, *args, **kwargs)
-    seconds, result = time_call(call, repeat, warmup=False, budget=budget)
+    seconds, result = time_call(call, repeat, warmup=False, time_limit=time_limit)
     if expected is not None and not np.array_equal(result, expected):
         name = getattr(func, "__name__", repr(func))
         raise ValueError(f"{name}: the timed call's result is not the expected one")

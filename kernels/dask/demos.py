@@ -308,7 +308,7 @@ def measure_schedulers(
             run = functools.partial(
                 api.run, problem, backend, workers, kernel=kernel, **options, **params
             )
-            seconds = best_of(run, repeat, budget=1.0)  # a slow run once: it is clear
+            seconds = best_of(run, repeat, time_limit=1.0)  # a slow run once: it is clear
             rows.append({"kernel": kernel, "scheduler": scheduler, "seconds": seconds})
     return pd.DataFrame(rows)
 

@@ -78,7 +78,7 @@ def measure_memmapping(sizes_mb: Iterable[float], workers: int = 2, repeat: int 
                 if k == 0:  # uncounted: each method's first call sets itself up
                     send()
                 rows.append({"size_mb": size_mb, "method": method,
-                             "seconds": best_of(send, repeat, budget=1.0)})  # fmt: skip
+                             "seconds": best_of(send, repeat, time_limit=1.0)})  # fmt: skip
     return pd.DataFrame(rows)
 
 

@@ -58,7 +58,8 @@ def measure_chunksize(
 
             rows.append({
                 "chunksize": chunksize, "size": size,
-                "messages": math.ceil(n_tasks / size), "seconds": best_of(run, repeat, budget=1.0),
+                "messages": math.ceil(n_tasks / size),
+                "seconds": best_of(run, repeat, time_limit=1.0),
             })  # fmt: skip
     return pd.DataFrame(rows)
 

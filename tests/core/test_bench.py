@@ -38,7 +38,7 @@ def test_warm_up_call_is_not_counted():
     assert len(calls) == 4 and len(seconds) == 3 and result == 4
 
 
-def test_best_time_checks_the_timed_call_and_stops_at_its_budget():
+def test_best_time_checks_the_timed_call_and_stops_at_its_time_limit():
     from kernels.core import timing
 
     calls = []
@@ -52,8 +52,8 @@ def test_best_time_checks_the_timed_call_and_stops_at_its_budget():
     with pytest.raises(ValueError, match="counts: the timed call's result is not"):
         timing.best_time(counts, 4, repeat=1, expected=np.arange(1, 5))
     calls.clear()
-    timing.best_time(lambda: calls.append(time.sleep(0.02)), repeat=5, budget=0.01)
-    assert len(calls) == 1  # over the budget: timed once
+    timing.best_time(lambda: calls.append(time.sleep(0.02)), repeat=5, time_limit=0.01)
+    assert len(calls) == 1  # over the time limit: timed once
 
 
 @pytest.mark.parametrize(

@@ -103,7 +103,7 @@ def test_an_answer_that_raises_gets_one_line_naming_the_error(module, name):
     assert "a detail" not in long.message
 
 
-def test_most_cores_stops_at_its_budget():
+def test_most_cores_stops_at_its_time_limit():
     from kernels.core.checking import most_cores
 
     runs = []
@@ -114,8 +114,8 @@ def test_most_cores_stops_at_its_budget():
         while time.perf_counter() < end:
             pass
 
-    cores = most_cores(serial, enough=1.9, tries=10, budget=0.5)
-    assert 0 < cores < 1.9 and len(runs) == 2  # the second try ends past the budget
+    cores = most_cores(serial, enough=1.9, tries=10, time_limit=0.5)
+    assert 0 < cores < 1.9 and len(runs) == 2  # the second try ends past the time limit
     runs.clear()
     most_cores(serial, enough=1.9, tries=3)
-    assert len(runs) == 3  # without a budget: every try
+    assert len(runs) == 3  # without a time limit: every try
