@@ -115,3 +115,14 @@ def test_heat_advance_skips_only_stale_rows(rows, steps, top, bottom):
     hi = slab.shape[0] - steps if bottom else slab.shape[0]
     # (without a halo at an end, the rows next to that fixed row must update every step)
     assert np.array_equal(got[lo : max(lo, hi)], src[lo : max(lo, hi)])
+
+
+def test_heat_scratch_buffers_are_kept_per_thread():
+    from concurrent.futures import ThreadPoolExecutor
+
+    mine = heat.scratch_buffers(4, 10)
+    assert heat.scratch_buffers(4, 10)[0] is mine[0]  # kept, not allocated again
+    with ThreadPoolExecutor(1) as pool:
+        theirs = pool.submit(heat.scratch_buffers, 4, 10).result()
+    assert theirs[0] is not mine[0] and theirs[1] is not mine[1]  # threads never share
+    assert heat.scratch_buffers(5, 10)[0].shape == (5, 10)  # another size: new buffers
