@@ -52,7 +52,19 @@ def initial(n: int) -> np.ndarray:
     return u
 
 
-_SCRATCH = threading.local()
+class _PerThread(threading.local):
+    """Each thread's scratch buffers. Pickled as a new, empty one: ``dill`` sends the
+    dictionary of a module it does not find among the installed packages (an editable
+    install of this book) along with a function, and a ``threading.local`` cannot be
+    pickled."""
+
+    buffers: tuple[np.ndarray, np.ndarray] | None = None
+
+    def __reduce__(self):
+        return (type(self), ())
+
+
+_SCRATCH = _PerThread()
 
 
 def scratch_buffers(rows: int, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -63,7 +75,7 @@ def scratch_buffers(rows: int, width: int) -> tuple[np.ndarray, np.ndarray]:
     be faulted in again at the next step, which cost a pool worker about a third of its
     time.
     """
-    kept = getattr(_SCRATCH, "buffers", None)
+    kept = _SCRATCH.buffers
     if kept is None or kept[0].shape != (rows, width):
         kept = _SCRATCH.buffers = (np.empty((rows, width)), np.empty((rows, width)))
     return kept

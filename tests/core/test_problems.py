@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import pickle
 
 import numpy as np
 from hypothesis import given, settings
@@ -126,3 +127,13 @@ def test_heat_scratch_buffers_are_kept_per_thread():
         theirs = pool.submit(heat.scratch_buffers, 4, 10).result()
     assert theirs[0] is not mine[0] and theirs[1] is not mine[1]  # threads never share
     assert heat.scratch_buffers(5, 10)[0].shape == (5, 10)  # another size: new buffers
+
+
+def test_heat_scratch_buffers_pickle_as_new_empty_ones():
+    # dill sends the module's dictionary with a notebook's closure (chapter 04's seed
+    # sweep): the buffers must pickle, and not travel.
+    import dill
+
+    heat.scratch_buffers(4, 10)
+    assert pickle.loads(pickle.dumps(heat._SCRATCH)).buffers is None
+    assert dill.loads(dill.dumps(heat)) is heat
