@@ -154,18 +154,6 @@ NOTEBOOK_STATE = """(upto) => {
 }"""
 
 
-def as_nbval_ran(chapter: str):
-    """``chapter`` with the outputs nbval's run gave it, or ``None`` to run it in the Lab.
-
-    ``None`` when nbval has not run it in this session, or when an output is a widget
-    (drawn only while the kernel that made it is alive).
-    """
-    nb = EXECUTED.get((ROOT / "notebooks" / chapter).resolve())
-    if nb is None or last_widget_cell(nb) is not None:
-        return None
-    return nb
-
-
 def last_widget_cell(nb) -> int | None:
     """Index of the last cell of ``nb`` with a widget among its outputs, or ``None``."""
     drawn = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
@@ -173,15 +161,19 @@ def last_widget_cell(nb) -> int | None:
     return drawn[-1] if drawn else None
 
 
-def cells_to_run(chapter: str) -> int | None:
-    """How many cells from the top to run in the Lab: ``None`` for all of them.
+def as_nbval_ran(chapter: str) -> tuple:
+    """``(notebook, None)``: ``chapter`` with the outputs nbval's run gave it, to open as
+    it is; or ``(None, cells)``: run the first ``cells`` cells in the Lab (``None``: all).
 
-    Through the last cell whose output nbval's run drew as a widget, when nbval ran the
-    chapter in this session; every cell otherwise.
+    Run in the Lab when nbval has not run it in this session (every cell), or when an
+    output is a widget, drawn only while the kernel that made it is alive (through the
+    last cell nbval's run drew one in).
     """
     nb = EXECUTED.get((ROOT / "notebooks" / chapter).resolve())
-    last = last_widget_cell(nb) if nb is not None else None
-    return None if last is None else last + 1
+    if nb is None:
+        return None, None
+    last = last_widget_cell(nb)
+    return (nb, None) if last is None else (None, last + 1)
 
 
 def run_cells(page, upto: int | None) -> dict:
@@ -210,7 +202,7 @@ def run_cells(page, upto: int | None) -> dict:
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_chapter_runs_and_reads_well_in_jupyterlab(lab, browser, chapter):
     url, home = lab
-    ran = as_nbval_ran(chapter)
+    ran, cells = as_nbval_ran(chapter)
     if ran is not None:
         nbformat.write(ran, home / "notebooks" / chapter)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -238,7 +230,7 @@ def test_chapter_runs_and_reads_well_in_jupyterlab(lab, browser, chapter):
         assert before["solutions"] >= 3 and before["collapsed"] == before["solutions"]
 
         if ran is None:
-            state = run_cells(page, cells_to_run(chapter))
+            state = run_cells(page, cells)
         else:
             state = before
             # Every figure of nbval's run is drawn.
