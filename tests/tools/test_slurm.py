@@ -62,6 +62,25 @@ def test_missing_names_what_a_transcript_lacks():
     assert slurm_jobs.missing(heat, wrong) == [r"equal to the reference: True"]
 
 
+class _Queue:
+    """A stand-in for ``squeue``: prints each of ``listings`` in turn, then the last."""
+
+    def __init__(self, *listings):
+        self.listings = list(listings)
+
+    def command(self, *args, **kwargs):
+        return self.listings.pop(0) if len(self.listings) > 1 else self.listings[0]
+
+
+def test_jobs_left_waits_for_cancelled_jobs_and_reports_the_others():
+    finishing = "10 dask-worker COMPLETING\n11 dask-worker COMPLETING"
+    assert slurm_jobs.jobs_left(_Queue(finishing, "10 dask-worker COMPLETING", "")) == ""
+    running = "10 dask-worker RUNNING\n11 dask-worker COMPLETING"
+    assert slurm_jobs.jobs_left(_Queue(running, "")) == running  # not cancelled: at once
+    stuck = _Queue("10 dask-worker COMPLETING")
+    assert slurm_jobs.jobs_left(stuck, settle=0.5) == "10 dask-worker COMPLETING"
+
+
 def test_a_failing_rank_fails_the_job_with_its_error(slurm, tmp_path):
     (tmp_path / "broken.sbatch").write_text(
         "#!/bin/bash\n#SBATCH --ntasks=2\n#SBATCH --output=broken-%j.out\n"
