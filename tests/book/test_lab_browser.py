@@ -2,11 +2,11 @@
 
 Learners read and run the notebooks in JupyterLab, not on the site. This test starts a
 JupyterLab server (with ``jupyterlab-myst``, as the book installs it) on a copy of the
-notebooks, opens each chapter in Debian's ``chromium`` through Playwright, and checks
-what a learner sees: no raw MyST syntax (directives, roles, fences) in the rendered text,
-solutions collapsed, no error output, and the chapter's widgets drawn. Every request to
-another host is refused. Screenshots go to ``test-artifacts/lab`` (or
-``$KERNELS_ARTIFACTS/lab``).
+notebooks, loads it once in Debian's ``chromium`` through Playwright, opens each chapter
+in that page with JupyterLab's own command, and checks what a learner sees: no raw MyST
+syntax (directives, roles, fences) in the rendered text, solutions collapsed, no error
+output, and the chapter's widgets drawn. Every request to another host is refused.
+Screenshots go to ``test-artifacts/lab`` (or ``$KERNELS_ARTIFACTS/lab``).
 
 A chapter runs once per test session: a chapter nbval has run (``make test`` runs the
 notebooks first) is opened with the outputs nbval's run gave, as a learner's saved
@@ -199,12 +199,14 @@ def run_cells(page, upto: int | None) -> dict:
         page.wait_for_timeout(250)
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_chapter_runs_and_reads_well_in_jupyterlab(lab, browser, chapter):
-    url, home = lab
-    ran, cells = as_nbval_ran(chapter)
-    if ran is not None:
-        nbformat.write(ran, home / "notebooks" / chapter)
+@pytest.fixture(scope="module")
+def lab_page(lab, browser):
+    """One JupyterLab page for the module, and the requests it made to other hosts.
+
+    JupyterLab's application loads once (about 4.5 s here); each chapter opens in it as
+    a learner opens one from the file browser, and is closed after its test.
+    """
+    url, _ = lab
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     outside = []
 
@@ -217,11 +219,43 @@ def test_chapter_runs_and_reads_well_in_jupyterlab(lab, browser, chapter):
 
     context.route("**/*", route)
     page = context.new_page()
+    # A fresh workspace: without `reset`, the notebooks of an earlier run come back.
+    page.goto(f"{url}lab?token={TOKEN}&reset")
+    page.wait_for_function("() => window.jupyterapp?.shell", timeout=120_000)
+    page.evaluate("() => window.jupyterapp.restored")
     try:
-        # A fresh workspace: without `reset`, every notebook opened before comes back as a
-        # tab, each with a kernel of its own.
-        page.goto(f"{url}lab/tree/notebooks/{chapter}?token={TOKEN}&reset")
-        page.wait_for_function("() => window.jupyterapp?.shell?.currentWidget?.sessionContext"
+        yield page, outside
+    finally:
+        context.close()
+
+
+# Open a notebook with JupyterLab's own command; resolves once its kernel is idle.
+OPEN = """async (path) => {
+  const panel = await window.jupyterapp.commands.execute('docmanager:open', {path});
+  await panel.context.ready;
+  await panel.sessionContext.ready;
+}"""
+# Close it without asking to save (running cells changes it; autosave is off).
+CLOSE = """() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  if (panel?.context) {
+    panel.context.model.dirty = false;
+    panel.dispose();
+  }
+}"""
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_runs_and_reads_well_in_jupyterlab(lab, lab_page, chapter):
+    url, home = lab
+    page, outside = lab_page
+    outside.clear()
+    ran, cells = as_nbval_ran(chapter)
+    if ran is not None:
+        nbformat.write(ran, home / "notebooks" / chapter)
+    try:
+        page.evaluate(OPEN, f"notebooks/{chapter}")
+        page.wait_for_function("() => window.jupyterapp.shell.currentWidget?.sessionContext"
                                "?.session?.kernel?.status === 'idle'", timeout=120_000)  # fmt: skip
         before = page.evaluate(NOTEBOOK_STATE)
         # Rendered as MyST: no raw directive, role or fence.
@@ -247,6 +281,6 @@ def test_chapter_runs_and_reads_well_in_jupyterlab(lab, browser, chapter):
             assert state["widgets"] > 0 and not state["widgetErrors"]
         assert not outside, outside
     finally:
-        context.close()
+        page.evaluate(CLOSE)
         for kernel in _get(f"{url}api/kernels"):
             _get(f"{url}api/kernels/{kernel['id']}", method="DELETE")
