@@ -236,8 +236,10 @@ def command_line_cluster(
     With ``hosts`` (a :class:`kernels.core.hosts.SimulatedHosts` of two or more), the
     scheduler runs on the first host and the workers on the others in turn, each
     listening on its host's address: a cluster across machines, simulated.
-    ``worker_ttl`` (``"5s"``) is how long the scheduler waits for a silent worker before it
-    counts it lost and reruns its tasks elsewhere (distributed's default: 5 minutes).
+    ``worker_ttl`` (``"1s"``) is how long the scheduler waits for a silent worker before it
+    counts it lost and reruns its tasks elsewhere, and how often it looks (distributed's
+    default: 5 minutes). distributed waits at least ten heartbeats whatever it says: 5 s
+    for up to ten workers.
 
     Every process is a separate OS process listening on a free port of the loopback
     interface, exactly as an operator would start them by hand (the commands are in

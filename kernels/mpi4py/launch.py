@@ -153,9 +153,9 @@ def measure_problems(problems: dict[str, dict], ranks: list[int], repeat: int = 
     ``problems`` maps a problem name to its parameters. The ranks of each count are
     started once (:func:`kernels.mpi4py.warm.warm_ranks`, which times ``mpiexec``, the
     interpreters and their connection back) and serve every problem; for each problem
-    one uncounted run imports its program, then ``repeat`` runs are timed inside the
-    ranks. Starting the ranks once per count, not once per run, keeps the measurement
-    short: at the chapter's sizes, 3 starts instead of 24.
+    one uncounted run at the problem's quick sizes imports its program, then ``repeat``
+    runs are timed inside the ranks. Starting the ranks once per count, not once per
+    run, keeps the measurement short: at the chapter's sizes, 3 starts instead of 24.
 
     Returns
     -------
@@ -169,6 +169,7 @@ def measure_problems(problems: dict[str, dict], ranks: list[int], repeat: int = 
 
     import pandas as pd
 
+    from ..core import sizes
     from ..core.bench import COLUMNS, add_speedups, checksum
     from .warm import warm_ranks
 
@@ -176,7 +177,7 @@ def measure_problems(problems: dict[str, dict], ranks: list[int], repeat: int = 
     for count in dict.fromkeys(ranks):
         with warm_ranks([count]) as started:  # one set at a time: no idle ranks besides
             for problem, params in problems.items():
-                launch(problem, count, **params)  # warm-up: the program's imports, caches
+                launch(problem, count, **sizes.params(problem, "quick"))  # imports, caches
                 runs = [launch(problem, count, **params) for _ in range(repeat)]
                 seconds = [r.compute_s for r in runs]
                 median = statistics.median(seconds)

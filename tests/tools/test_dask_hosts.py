@@ -42,14 +42,15 @@ def test_a_worker_host_cut_off_mid_run_loses_no_result():
     require_root()
     with (
         SimulatedHosts(3) as hosts,
-        command_line_cluster(2, hosts=hosts, worker_ttl="3s") as cluster,
+        command_line_cluster(2, hosts=hosts, worker_ttl="1s") as cluster,
         Client(cluster.address, timeout=30) as client,
     ):
         futures = client.map(tasks.slow_square, range(12), seconds=0.3)
         next(as_completed(futures))
         hosts[1].cut()
-        # The scheduler counts the silent worker lost after worker_ttl and reruns its
-        # tasks on the other host; the bound only keeps a regression from hanging CI.
+        # The scheduler counts the silent worker lost after ten missed heartbeats (5 s;
+        # worker_ttl is shorter) and reruns its tasks on the other host; the bound only
+        # keeps a regression from hanging CI.
         wait(futures, timeout=120)
         assert client.gather(futures) == [i * i for i in range(12)]
         assert [w["host"] for w in client.scheduler_info()["workers"].values()] == [

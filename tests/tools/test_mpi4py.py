@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 from checker_cases import assert_checker_contract, case_id
@@ -13,6 +15,7 @@ from kernels.core.registry import get_problem
 from kernels.core.timing import checksum
 from kernels.mpi4py import checks, examples
 from kernels.mpi4py import launch as mpi_launch
+from kernels.mpi4py import warm as mpi_warm
 
 
 @pytest.mark.parametrize("ranks", [1, 2, 4])
@@ -119,6 +122,27 @@ def test_measure_problems_serves_every_problem_from_one_start_per_rank_count():
     assert pi["startup_s"].tolist() == heat["startup_s"].tolist()
     assert heat["checksum"].nunique() == 1
     assert heat["checksum"].iloc[0] == checksum(kernels.reference("heat", n=48, steps=6))
+
+
+def test_measure_problems_warms_each_problem_up_at_its_quick_sizes(monkeypatch):
+    """One uncounted run per problem and count, at the quick sizes; then the timed runs."""
+    calls = []
+
+    @contextlib.contextmanager
+    def started(counts):
+        yield {count: 0.25 for count in counts}
+
+    def launched(problem, ranks, **params):
+        calls.append((problem, ranks, params))
+        return mpi_launch.MPIRun(np.zeros(2), 0.5, 0.6, ranks)
+
+    monkeypatch.setattr(mpi_warm, "warm_ranks", started)
+    monkeypatch.setattr(mpi_launch, "launch", launched)
+    heat = {"n": 512, "steps": 40}
+    mpi_launch.measure_problems({"heat": heat}, [1, 2], repeat=2)
+    quick = sizes.params("heat", "quick")
+    assert calls == [("heat", 1, quick), ("heat", 1, heat), ("heat", 1, heat),
+                     ("heat", 2, quick), ("heat", 2, heat), ("heat", 2, heat)]  # fmt: skip
 
 
 def from_notebook(func):
