@@ -8,6 +8,7 @@ quick sizes). The figures go into the chapters' headers and the instructors' pag
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -24,11 +25,37 @@ def time_chapter(path: Path, timeout: float = 900.0) -> float:
     return time.perf_counter() - start
 
 
-def time_chapters(source: Path, only: list[str] | None = None) -> dict[str, float]:
-    """Seconds per chapter for every ``NN_*.ipynb`` in ``source`` (or those starting ``only``)."""
+def chapter_paths(source: Path, only: list[str] | None = None) -> list[Path]:
+    """Every ``NN_*.ipynb`` in ``source`` in order (or those starting one of ``only``).
+
+    Raises ``ValueError`` if there is none.
+    """
     paths = sorted(source.glob("[0-9][0-9]_*.ipynb"))
     if only:
         paths = [p for p in paths if any(p.name.startswith(prefix) for prefix in only)]
     if not paths:
         raise ValueError(f"no chapter notebooks (NN_name.ipynb) in {source}")
-    return {path.stem: time_chapter(path) for path in paths}
+    return paths
+
+
+def time_chapters(
+    source: Path, only: list[str] | None = None, done: Callable[[str, float], None] | None = None
+) -> dict[str, float]:
+    """Seconds per chapter of :func:`chapter_paths`, run one after the other.
+
+    ``done(name, seconds)`` is called as each chapter finishes. Raises
+    :class:`ChapterFailedError` naming the first chapter whose run failed.
+    """
+    seconds = {}
+    for path in chapter_paths(source, only):
+        try:
+            seconds[path.stem] = time_chapter(path)
+        except Exception as exc:
+            raise ChapterFailedError(f"{path.stem} failed: {exc}") from exc
+        if done is not None:
+            done(path.stem, seconds[path.stem])
+    return seconds
+
+
+class ChapterFailedError(RuntimeError):
+    """A chapter's run stopped at an error (the message names the chapter and the cell)."""

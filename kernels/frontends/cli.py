@@ -160,13 +160,17 @@ def _slurm(args: argparse.Namespace, wait=None) -> int:
 
 def _chapters(args: argparse.Namespace) -> int:
     from ..core import sizes
-    from .chapters import time_chapters
+    from .chapters import ChapterFailedError, chapter_paths, time_chapters
 
     only = [c.strip() for c in args.only.split(",")] if args.only else None
-    seconds = time_chapters(args.source, only)
-    print(f"{machine.machine_summary()}, {sizes.size_name()} sizes")
-    for name, value in seconds.items():
-        print(f"  {name:<22} {value:6.1f} s")
+    chapter_paths(args.source, only)  # none there: an error before anything is printed
+    print(f"{machine.machine_summary()}, {sizes.size_name()} sizes", flush=True)
+    try:
+        seconds = time_chapters(args.source, only, done=lambda name, value: print(
+            f"  {name:<22} {value:6.1f} s", flush=True))  # fmt: skip
+    except ChapterFailedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(f"  {'all':<22} {sum(seconds.values()):6.1f} s")
     if args.json:
         args.json.write_text(json.dumps(seconds, indent=2) + "\n")

@@ -2,8 +2,8 @@
 
 Playwright for Python drives Debian's ``chromium`` package (``.ci/run`` installs it; no
 browser is downloaded). The site is served from ``127.0.0.1`` and every request to any
-other host is refused, as on an offline cluster node. Screenshots of every page go to
-``test-artifacts/screenshots`` (or ``$KERNELS_ARTIFACTS/screenshots``).
+other host is refused, as on an offline cluster node. Screenshots of every page (whole,
+as JPEG) go to ``test-artifacts/screenshots`` (or ``$KERNELS_ARTIFACTS/screenshots``).
 """
 
 from __future__ import annotations
@@ -134,7 +134,9 @@ def test_page_loads_offline_without_errors(loaded, name):
     )
     assert not broken, broken
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name.replace('/', '__')}.png"), full_page=True)
+    # The whole page as JPEG: a PNG of a long chapter took 2-4 s to encode, half the test.
+    shot = ARTIFACTS / f"{name.replace('/', '__')}.jpg"
+    page.screenshot(path=str(shot), full_page=True, type="jpeg", quality=60)
 
 
 @pytest.mark.parametrize("chapter", sorted(FIGURES))
