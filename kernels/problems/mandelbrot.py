@@ -40,27 +40,30 @@ def escape_counts(cr: np.ndarray, ci: np.ndarray, max_iter: int) -> np.ndarray:
     """Vectorised escape counts for arrays of points ``cr + 1j*ci`` (same shape).
 
     Only the points still iterating are updated at each step, so the work done equals
-    the scalar loop's and the arithmetic is the same, element by element.
+    the scalar loop's and the arithmetic is the same, element by element. A point's
+    count is the step at which it escaped, written once as it leaves (``max_iter`` for
+    those that never do), not one added at every step: that indexing was a quarter of
+    the time.
     """
     shape = cr.shape
     cr = cr.ravel().copy()
     ci = ci.ravel().copy()
-    counts = np.zeros(cr.size, dtype=np.int32)
+    counts = np.full(cr.size, max_iter, dtype=np.int32)
     active = np.arange(cr.size)
     zr = np.zeros(cr.size)
     zi = np.zeros(cr.size)
-    for _ in range(max_iter):
+    for step in range(max_iter):
         zr2 = zr * zr
         zi2 = zi * zi
         inside = zr2 + zi2 <= 4.0
         if not inside.all():
+            counts[active[~inside]] = step  # escaped now: `step` updates passed the test
             active, zr, zi, cr, ci = (a[inside] for a in (active, zr, zi, cr, ci))
             zr2, zi2 = zr2[inside], zi2[inside]
             if active.size == 0:
                 break
         zi = 2.0 * zr * zi + ci
         zr = zr2 - zi2 + cr
-        counts[active] += 1
     return counts.reshape(shape)
 
 

@@ -7,6 +7,7 @@ import math
 import pickle
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,6 +33,26 @@ def test_mandelbrot_python_and_numpy_kernels_agree_bit_for_bit():
     assert np.array_equal(
         mandelbrot.rows_numpy(rows, 40, 30, 80), mandelbrot.rows_python(rows, 40, 30, 80)
     )
+
+
+def scalar_counts(cr: float, ci: float, max_iter: int) -> int:
+    zr = zi = 0.0
+    n = 0
+    while n < max_iter and zr * zr + zi * zi <= 4.0:
+        zr, zi = zr * zr - zi * zi + cr, 2.0 * zr * zi + ci
+        n += 1
+    return n
+
+
+@pytest.mark.parametrize("points", [
+    [(3.0, 0.0), (2.5, 1.0), (0.0, 3.0)],  # all escape at once: the loop stops early
+    [(0.0, 0.0), (-1.0, 0.0), (-2.0, 0.0)],  # none escapes (-2 stays on |z|^2 = 4)
+    [(0.5, 0.0), (0.0, 0.0), (0.3, 0.5), (-0.75, 0.1), (-2.0, 0.0), (2.1, 0.0)],  # mixed
+])  # fmt: skip
+def test_mandelbrot_numpy_counts_equal_the_scalar_loop(points):
+    cr, ci = (np.array(column) for column in zip(*points, strict=True))
+    counts = mandelbrot.escape_counts(cr, ci, 60)
+    assert counts.tolist() == [scalar_counts(r, i, 60) for r, i in points]
 
 
 def test_mandelbrot_rows_are_load_imbalanced():
