@@ -289,6 +289,21 @@ class SingleNodeSlurm:
                 raise TimeoutError(f"job {job} still {states} after {timeout:.0f} s")
             time.sleep(0.2)
 
+    def jobs_left(self, settle: float = 30.0) -> str:
+        """The jobs still queued (``squeue`` lines) once cancelled ones have had time to end.
+
+        A cancelled job is listed as ``COMPLETING`` while slurmd stops its processes and
+        runs its epilog; such jobs get ``settle`` seconds to leave the queue. A job in any
+        other state (pending, running) was never cancelled and is returned at once.
+        """
+        deadline = time.monotonic() + settle
+        while True:
+            left = self.command("squeue", "-h", "-o", "%i %j %T").strip()
+            finishing = all(line.split()[-1] == "COMPLETING" for line in left.splitlines())
+            if not left or not finishing or time.monotonic() > deadline:
+                return left
+            time.sleep(0.2)
+
     def __exit__(self, *exc) -> None:
         if self.folder is not None and self._daemons:
             # Cancel what is left and let slurmd end it (its job steps outlive it).

@@ -38,16 +38,20 @@ def chapter_paths(source: Path, only: list[str] | None = None) -> list[Path]:
     return paths
 
 
+class ChapterFailedError(RuntimeError):
+    """A chapter's run stopped at an error (the message names the chapter and the cell)."""
+
+
 def time_chapters(
-    source: Path, only: list[str] | None = None, done: Callable[[str, float], None] | None = None
+    paths: list[Path], done: Callable[[str, float], None] | None = None
 ) -> dict[str, float]:
-    """Seconds per chapter of :func:`chapter_paths`, run one after the other.
+    """Seconds per chapter notebook in ``paths`` (from :func:`chapter_paths`), in turn.
 
     ``done(name, seconds)`` is called as each chapter finishes. Raises
     :class:`ChapterFailedError` naming the first chapter whose run failed.
     """
     seconds = {}
-    for path in chapter_paths(source, only):
+    for path in paths:
         try:
             seconds[path.stem] = time_chapter(path)
         except Exception as exc:
@@ -55,7 +59,3 @@ def time_chapters(
         if done is not None:
             done(path.stem, seconds[path.stem])
     return seconds
-
-
-class ChapterFailedError(RuntimeError):
-    """A chapter's run stopped at an error (the message names the chapter and the cell)."""

@@ -162,12 +162,14 @@ def _chapters(args: argparse.Namespace) -> int:
     from ..core import sizes
     from .chapters import ChapterFailedError, chapter_paths, time_chapters
 
+    def show(name: str, seconds: float) -> None:
+        print(f"  {name:<22} {seconds:6.1f} s", flush=True)
+
     only = [c.strip() for c in args.only.split(",")] if args.only else None
-    chapter_paths(args.source, only)  # none there: an error before anything is printed
+    paths = chapter_paths(args.source, only)  # none there: an error before any output
     print(f"{machine.machine_summary()}, {sizes.size_name()} sizes", flush=True)
     try:
-        seconds = time_chapters(args.source, only, done=lambda name, value: print(
-            f"  {name:<22} {value:6.1f} s", flush=True))  # fmt: skip
+        seconds = time_chapters(paths, done=show)
     except ChapterFailedError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -15,7 +15,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,22 +68,6 @@ def _output_files(folder: Path, job_id: int) -> list[Path]:
     return sorted(found, key=lambda f: [int(n) for n in re.findall(r"\d+", f.name)])
 
 
-def jobs_left(slurm: SingleNodeSlurm, settle: float = 30.0) -> str:
-    """The jobs still queued (``squeue`` lines) once cancelled ones have had time to end.
-
-    A cancelled job is listed as ``COMPLETING`` while slurmd stops its processes and runs
-    its epilog; such jobs get ``settle`` seconds to leave the queue. A job in any other
-    state (pending, running) was never cancelled and is returned at once.
-    """
-    deadline = time.monotonic() + settle
-    while True:
-        left = slurm.command("squeue", "-h", "-o", "%i %j %T").strip()
-        finishing = all(line.split()[-1] == "COMPLETING" for line in left.splitlines())
-        if not left or not finishing or time.monotonic() > deadline:
-            return left
-        time.sleep(0.2)
-
-
 def run_job(slurm: SingleNodeSlurm, job: BookJob, folder: Path, timeout: float = 180.0) -> str:
     """Run ``job`` from ``folder`` (a copy of the book's jobs); its transcript.
 
@@ -100,7 +83,7 @@ def run_job(slurm: SingleNodeSlurm, job: BookJob, folder: Path, timeout: float =
         if out.returncode != 0:
             raise RuntimeError(f"{job.name}: python {script} exited {out.returncode}:\n"
                                f"{out.stdout}{out.stderr}")  # fmt: skip
-        left = jobs_left(slurm)
+        left = slurm.jobs_left()
         if left:
             raise RuntimeError(f"{job.name}: jobs left in the queue after it ended:\n{left}")
         return "\n".join(lines) + "\n"

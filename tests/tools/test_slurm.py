@@ -73,12 +73,13 @@ class _Queue:
 
 
 def test_jobs_left_waits_for_cancelled_jobs_and_reports_the_others():
+    jobs_left = SingleNodeSlurm.jobs_left  # on a stand-in queue, no SLURM started
     finishing = "10 dask-worker COMPLETING\n11 dask-worker COMPLETING"
-    assert slurm_jobs.jobs_left(_Queue(finishing, "10 dask-worker COMPLETING", "")) == ""
+    assert jobs_left(_Queue(finishing, "10 dask-worker COMPLETING", "")) == ""
     running = "10 dask-worker RUNNING\n11 dask-worker COMPLETING"
-    assert slurm_jobs.jobs_left(_Queue(running, "")) == running  # not cancelled: at once
+    assert jobs_left(_Queue(running, "")) == running  # not cancelled: at once
     stuck = _Queue("10 dask-worker COMPLETING")
-    assert slurm_jobs.jobs_left(stuck, settle=0.5) == "10 dask-worker COMPLETING"
+    assert jobs_left(stuck, settle=0.5) == "10 dask-worker COMPLETING"
 
 
 def test_a_failing_rank_fails_the_job_with_its_error(slurm, tmp_path):
