@@ -23,9 +23,10 @@ from ..c import baseline as c_baseline
 from ..core import api, bench, sizes, tasks
 from ..core.figures import footnote
 
-# Backends that compile nothing and start no workers: their warm-up run, at the quick
-# size, takes a tenth of a second instead of a full run's second and a half.
-QUICK_WARMUP = frozenset({"python"})
+# Backends that compile nothing, start no workers and run ten times slower than the
+# rest: their warm-up runs at the quick size (a tenth of a second instead of a full
+# run's seconds), and one timed run is enough, its spread small beside that distance.
+TIMED_ONCE = frozenset({"python"})
 
 
 @contextlib.contextmanager
@@ -62,8 +63,8 @@ def head_to_head(
     Each tool gets ``repeat`` rounds, then, with ``budget``, more until its runs have
     taken that many seconds (:func:`kernels.core.bench.measure`): a compiled tool's
     calls take a few milliseconds at the chapter's size, and tens of them give a median
-    that one disturbed run does not move. Pure Python's warm-up runs at the quick size
-    (:data:`QUICK_WARMUP`).
+    that one disturbed run does not move. Pure Python warms up at the quick size and is
+    timed once (:data:`TIMED_ONCE`).
 
     With ``warm``, the process pools and dask clusters are started before the clock
     runs and reused (:func:`warm_workers`), and so are ``mpi``'s ranks and
@@ -79,10 +80,12 @@ def head_to_head(
     workers = list(workers)
     tables = []
     for backend in chosen:
-        warmup = sizes.params("mandelbrot", "quick") if backend in QUICK_WARMUP else True
+        once = backend in TIMED_ONCE
+        warmup = sizes.params("mandelbrot", "quick") if once else True
         with warm_workers([backend] if warm else [], workers) as startup:
-            df = bench.measure("mandelbrot", [backend], workers=workers, repeat=repeat,
-                               progress=progress, budget=budget, warmup=warmup,
+            df = bench.measure("mandelbrot", [backend], workers=workers,
+                               repeat=1 if once else repeat, progress=progress,
+                               budget=None if once else budget, warmup=warmup,
                                **params)  # fmt: skip
         df["startup_s"] = [startup.get(backend, {}).get(w, 0.0) for w in df["workers"]]
         tables.append(df)

@@ -51,7 +51,9 @@ class Problem:
         for weak-scaling (Gustafson) measurements.
     sizes : dict
         Named presets: ``"test"`` (tiny, for contract tests and the pure-Python backend),
-        ``"quick"`` (``KERNELS_QUICK=1``), ``"bench"`` (default benchmark size).
+        ``"quick"`` (``KERNELS_QUICK=1``), ``"live"`` (a chapter's live scaling plot),
+        ``"bench"`` (default benchmark size); a problem may add its own (Mandelbrot's
+        ``"race"``, for chapter 12's head-to-head).
     compare : callable
         ``compare(result, expected, params, exact)`` returns ``None`` when ``result`` agrees
         with ``expected`` (bit for bit when ``exact``, else within the problem's stated

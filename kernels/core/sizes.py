@@ -30,7 +30,7 @@ def params(problem: str, preset: str | None = None) -> dict[str, int]:
     ----------
     problem : str
         Problem name.
-    preset : {"default", "quick", "test", "live", "bench"}, optional
+    preset : {"default", "quick", "test", "live", "race", "bench"}, optional
         ``None`` picks ``"quick"`` under ``KERNELS_QUICK=1`` and ``"default"`` otherwise:
         what a notebook should use.
 

@@ -57,9 +57,14 @@ def heat_dask(workers: int, n: int, steps: int, scheduler: str) -> np.ndarray:
 
 
 def run_plan(plan: Plan, workers: int, address: str | None):
-    """Submit one future per task (``client.map``), gather them in order, and combine."""
+    """Submit one future per task (``client.map``), gather them in order, and combine.
+
+    ``pure=False`` gives every call's tasks new keys: on a client kept between calls
+    (:func:`~.cluster.warm_clusters`), a task is computed again, never answered from an
+    earlier call's results still on the cluster.
+    """
     with dask_client(workers, address) as client:
-        futures = client.map(plan.func, plan.tasks)
+        futures = client.map(plan.func, plan.tasks, pure=False)
         return plan.combine(client.gather(futures))
 
 

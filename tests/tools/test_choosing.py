@@ -79,19 +79,24 @@ def test_head_to_head_measures_the_chosen_backends():
     assert len({round(c) for c in df["checksum"]}) == 1
 
 
-def test_head_to_head_warms_pure_python_up_at_the_quick_size(monkeypatch):
+def test_head_to_head_times_pure_python_once_after_a_quick_warm_up(monkeypatch):
     from kernels.core import bench, sizes
 
-    warmups, measure = {}, bench.measure
+    options_of, measure = {}, bench.measure
 
     def spy(problem, backends, **options):
-        warmups[backends[0]] = options["warmup"]
+        options_of[backends[0]] = options
         return measure(problem, backends, **options)
 
     monkeypatch.setattr(demos.bench, "measure", spy)
-    demos.head_to_head({"width": 30, "height": 20, "max_iter": 30}, [1], 1,
-                       backends=["python", "numpy"])  # fmt: skip
-    assert warmups == {"python": sizes.params("mandelbrot", "quick"), "numpy": True}
+    race = demos.head_to_head({"width": 30, "height": 20, "max_iter": 30}, [1], 3,
+                              backends=["python", "numpy"], budget=0.05)  # fmt: skip
+    python, numpy = options_of["python"], options_of["numpy"]
+    assert python["warmup"] == sizes.params("mandelbrot", "quick")
+    assert (python["repeat"], python["budget"]) == (1, None)
+    assert (numpy["warmup"], numpy["repeat"], numpy["budget"]) == (True, 3, 0.05)
+    runs = race.set_index("backend")["seconds"].map(len)
+    assert runs["python"] == 1 and runs["numpy"] >= 3
 
 
 def test_checkers_of_the_chapter(monkeypatch):

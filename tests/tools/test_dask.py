@@ -246,6 +246,30 @@ def test_scaling_runs_both_problems_on_one_warm_cluster_per_worker_count():
             == tables["heat"]["startup_s"].tolist())  # fmt: skip
 
 
+def test_warm_clusters_lend_one_kept_client_and_each_call_computes_again(monkeypatch):
+    small = sizes.params("mandelbrot", "test")
+    expected = kernels.reference("mandelbrot", **small)
+    with dask_cluster.warm_clusters([1, 2]):
+        with dask_client(2) as first:
+            pass
+        with dask_client(2) as again, dask_client(1) as other:
+            assert again is first and first.status == "running"  # the call did not close it
+            assert other is not first
+        keys, map_ = [], first.map
+
+        def spy(*args, **kwargs):
+            futures = map_(*args, **kwargs)
+            keys.append({f.key for f in futures})
+            return futures
+
+        monkeypatch.setattr(first, "map", spy)
+        for _ in range(2):
+            got = kernels.run("mandelbrot", "dask-distributed", 2, **small)
+            assert np.array_equal(got, expected)
+        assert len(keys) == 2 and not keys[0] & keys[1]  # new tasks, not the last call's
+    assert first.status == "closed" and not dask_cluster._WARM
+
+
 def test_cost_per_task_is_the_slope_and_intercept():
     assert dask_demos.cost_per_task({100: 0.51, 500: 0.55}) == (0.0001, 0.5)
     assert dask_demos.cost_per_task({500: 0.55, 100: 0.51}) == (0.0001, 0.5)
