@@ -304,6 +304,29 @@ class SingleNodeSlurm:
                 return left
             time.sleep(0.2)
 
+    def job_processes(self) -> list[int]:
+        """Processes of this SLURM's jobs still running: its ``slurmstepd`` and their tasks.
+
+        Found by their environment: ``SLURM_CONF`` naming this configuration, and
+        ``SLURM_JOB_ID`` (set for a job's processes), or a ``slurmstepd`` command. A
+        cancelled job's processes normally end with it; one that slurmd has not yet
+        registered when the cancel arrives (a job that has just started) can outlive the
+        daemons, and this finds it. Other processes with ``SLURM_CONF`` set (a shell that
+        submits to this SLURM) are not its jobs.
+        """
+        mine, found = str(self.conf), []
+        for proc in psutil.process_iter(["name"]):
+            if proc.pid == os.getpid():
+                continue
+            try:
+                env = proc.environ()
+            except (psutil.Error, OSError):
+                continue
+            step = (proc.info["name"] or "").startswith("slurmstepd")
+            if env.get("SLURM_CONF") == mine and ("SLURM_JOB_ID" in env or step):
+                found.append(proc.pid)
+        return found
+
     def __exit__(self, *exc) -> None:
         if self.folder is not None and self._daemons:
             # Cancel what is left and let slurmd end it (its job steps outlive it).
@@ -315,6 +338,8 @@ class SingleNodeSlurm:
                 time.sleep(0.2)
         stop_pids(self._daemons)
         self._daemons.clear()
+        if self.folder is not None:
+            stop_pids(self.job_processes())
         if self._temporary is not None:
             self._temporary.cleanup()
             self._temporary = None

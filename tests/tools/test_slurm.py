@@ -135,6 +135,23 @@ def test_slurm_stops_its_daemons_and_jobs_and_removes_its_folder(tmp_path):
     assert sleeping == []
 
 
+def test_slurm_stops_a_job_process_that_outlived_its_job_and_nothing_else():
+    require_slurm()
+    with SingleNodeSlurm() as running:
+        env = running.environment
+        # A job's process that slurmd lost, and a shell that only submits to this SLURM.
+        lost = subprocess.Popen(["sleep", "419"], env={**env, "SLURM_JOB_ID": "7"})
+        submitter = subprocess.Popen(["sleep", "421"], env=env)
+        assert lost.pid in running.job_processes()
+        assert submitter.pid not in running.job_processes()
+    try:
+        assert lost.wait(timeout=5) is not None
+        assert submitter.poll() is None
+    finally:
+        submitter.kill()
+        submitter.wait()
+
+
 def test_unavailable_says_what_to_install_or_that_root_is_needed(monkeypatch):
     monkeypatch.setattr(slurm_module, "_program", lambda name: f"/nowhere/{name}")
     assert "apt install munge slurm-client slurmctld slurmd" in slurm_module.slurm_unavailable()
