@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     bench.add_argument("--scaling", choices=["strong", "weak"], default="strong")
     bench.add_argument(
-        "--size", choices=["default", "quick", "test", "bench"],
+        "--size", choices=["default", "quick", "test", "live", "race", "bench"],
         help="size preset the --param values start from (default: bench; default with --all)",
     )  # fmt: skip
     bench.add_argument(

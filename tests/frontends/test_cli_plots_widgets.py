@@ -149,6 +149,11 @@ def test_cli_bad_input_is_a_clear_error():
     out = run_cli("bench", "mandelbrot", "--backends", "fortran", "--repeat", "1")
     assert out.returncode == 2
     assert "unknown backend 'fortran'" in out.stderr and "Traceback" not in out.stderr
+    out = run_cli("bench", "heat", "--size", "race", "--backends", "numpy", "--repeat", "1")
+    assert out.returncode == 2 and "Traceback" not in out.stderr  # race: a Mandelbrot size
+    assert "unknown size preset 'race'; choose one of: default, test, quick, live, bench" in (
+        out.stderr
+    )
 
 
 def test_explorer_runs_and_redraws():
