@@ -24,9 +24,14 @@ from ..core import api, bench, sizes, tasks
 from ..core.figures import footnote
 
 # Backends that compile nothing, start no workers and run ten times slower than the
-# rest: their warm-up runs at the quick size (a tenth of a second instead of a full
-# run's seconds), and one timed run is enough, its spread small beside that distance.
+# rest: one timed run is enough, its spread small beside that distance.
 TIMED_ONCE = frozenset({"python"})
+
+# Backends whose warm-up must be at the measured size: JAX compiles a program for each
+# shape of image. Every other backend warms up at the quick size (its workers import the
+# code, numba compiles for the argument types, whatever their sizes), a fraction of a
+# full run (seconds, for pure Python).
+WARM_UP_AT_SIZE = frozenset({"jax", "jax-sharded"})
 
 
 @contextlib.contextmanager
@@ -63,8 +68,9 @@ def head_to_head(
     Each tool gets ``repeat`` rounds, then, with ``budget``, more until its runs have
     taken that many seconds (:func:`kernels.core.bench.measure`): a compiled tool's
     calls take a few milliseconds at the chapter's size, and tens of them give a median
-    that one disturbed run does not move. Pure Python warms up at the quick size and is
-    timed once (:data:`TIMED_ONCE`).
+    that one disturbed run does not move. Pure Python is timed once (:data:`TIMED_ONCE`).
+    Each tool is warmed up first by a run at the quick size, JAX at the measured one
+    (:data:`WARM_UP_AT_SIZE`).
 
     With ``warm``, the process pools and dask clusters are started before the clock
     runs and reused (:func:`warm_workers`), and so are ``mpi``'s ranks and
@@ -81,7 +87,7 @@ def head_to_head(
     tables = []
     for backend in chosen:
         once = backend in TIMED_ONCE
-        warmup = sizes.params("mandelbrot", "quick") if once else True
+        warmup = True if backend in WARM_UP_AT_SIZE else sizes.params("mandelbrot", "quick")
         with warm_workers([backend] if warm else [], workers) as startup:
             df = bench.measure("mandelbrot", [backend], workers=workers,
                                repeat=1 if once else repeat, progress=progress,
@@ -165,20 +171,16 @@ def hardware_shares(df: pd.DataFrame, ceiling: pd.DataFrame | None, peak=None) -
         One row per compiled backend (and ``C``) and worker count: ``gflops`` (useful,
         per second) and ``of_peak`` (of that many cores' peak without FMA).
     """
-    from ..core.peak import MANDELBROT_FLOPS, core_peak, share_of_peak
+    from ..core.peak import rates
 
-    peak = peak or core_peak()
     iterations = int(df["checksum"].iloc[0])
     runs = [(r.backend, int(r.workers), float(r.median_s))
             for r in df[df.backend.isin(COMPILED)].itertuples()]  # fmt: skip
     if ceiling is not None:
         runs += [("C", int(r.workers), float(r.seconds)) for r in ceiling.itertuples()]
-    return pd.DataFrame([
-        {"backend": name, "workers": workers,
-         "gflops": iterations * MANDELBROT_FLOPS / seconds / 1e9,
-         "of_peak": share_of_peak(iterations, seconds, workers, peak)}
-        for name, workers, seconds in runs
-    ])  # fmt: skip
+    table = pd.DataFrame(runs, columns=["backend", "threads", "seconds"])
+    shares = rates(table, iterations, peak)
+    return shares.rename(columns={"threads": "workers"}).drop(columns="seconds")
 
 
 def plot_head_to_head(df: pd.DataFrame, ceiling: pd.DataFrame | None):

@@ -120,3 +120,41 @@ def share_of_peak(iterations: int, seconds: float, threads: int, peak: Peak) -> 
     1.0
     """
     return iterations * MANDELBROT_FLOPS / (seconds * threads * peak.flops(fused=False))
+
+
+def rates(runs, iterations: int, peak: Peak | None = None):
+    """Each run's useful rate and its share of the cores' peak, added to a copy of ``runs``.
+
+    Parameters
+    ----------
+    runs : pandas.DataFrame
+        One row per run of the same image, with ``threads`` and ``seconds`` (other
+        columns are kept).
+    iterations : int
+        The image's escape counts summed: the iterations each run did.
+    peak : Peak, optional
+        One core's peak; :func:`core_peak` by default.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``runs`` with ``gflops`` (useful operations per second, in billions) and
+        ``of_peak`` (the share of ``threads`` cores' peak without FMA).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> p = Peak(ghz=1.0, doubles=4, units=2, fma=True, assumptions="")
+    >>> rates(pd.DataFrame({"threads": [1, 2], "seconds": [2.0, 0.5]}), 10**9, p)
+       threads  seconds  gflops  of_peak
+    0        1      2.0     4.0      0.5
+    1        2      0.5    16.0      1.0
+    """
+    peak = peak or core_peak()
+    out = runs.copy()
+    out["gflops"] = iterations * MANDELBROT_FLOPS / out["seconds"] / 1e9
+    out["of_peak"] = [
+        share_of_peak(iterations, float(seconds), int(threads), peak)
+        for threads, seconds in zip(out["threads"], out["seconds"], strict=True)
+    ]
+    return out

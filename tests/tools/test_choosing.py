@@ -79,7 +79,7 @@ def test_head_to_head_measures_the_chosen_backends():
     assert len({round(c) for c in df["checksum"]}) == 1
 
 
-def test_head_to_head_times_pure_python_once_after_a_quick_warm_up(monkeypatch):
+def test_head_to_head_warms_up_at_the_quick_size_but_jax_and_times_python_once(monkeypatch):
     from kernels.core import bench, sizes
 
     options_of, measure = {}, bench.measure
@@ -90,11 +90,12 @@ def test_head_to_head_times_pure_python_once_after_a_quick_warm_up(monkeypatch):
 
     monkeypatch.setattr(demos.bench, "measure", spy)
     race = demos.head_to_head({"width": 30, "height": 20, "max_iter": 30}, [1], 3,
-                              backends=["python", "numpy"], budget=0.05)  # fmt: skip
+                              backends=["python", "numpy", "jax"], budget=0.05)  # fmt: skip
+    quick = sizes.params("mandelbrot", "quick")
     python, numpy = options_of["python"], options_of["numpy"]
-    assert python["warmup"] == sizes.params("mandelbrot", "quick")
-    assert (python["repeat"], python["budget"]) == (1, None)
-    assert (numpy["warmup"], numpy["repeat"], numpy["budget"]) == (True, 3, 0.05)
+    assert (python["warmup"], python["repeat"], python["budget"]) == (quick, 1, None)
+    assert (numpy["warmup"], numpy["repeat"], numpy["budget"]) == (quick, 3, 0.05)
+    assert options_of["jax"]["warmup"] is True  # compiled for the measured shape
     runs = race.set_index("backend")["seconds"].map(len)
     assert runs["python"] == 1 and runs["numpy"] >= 3
 
