@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -32,6 +33,14 @@ def test_committed_without_outputs(path):
         if cell.cell_type == "code":
             assert not cell.outputs and cell.execution_count is None, cell.source[:60]
     assert "widgets" not in nb.metadata
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_cell_has_a_unique_id(path):
+    # nbformat 4.5 requires them (a warning now, "a hard error in future versions").
+    cells = json.loads(path.read_text())["cells"]
+    ids = [cell.get("id") for cell in cells]
+    assert None not in ids and len(set(ids)) == len(ids)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
