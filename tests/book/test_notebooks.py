@@ -96,7 +96,7 @@ def solution_blocks(nb) -> list[list]:
 def test_sizes_come_from_kernels(path):
     # Notebooks take sizes from kernels.sizes so that KERNELS_QUICK=1 shrinks them.
     source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
-    assert "sizes.params(" in source and "sizes.repeats(" in source
+    assert re.search(r"\bsizes\.(scaling_)?params\(", source) and "sizes.repeats(" in source
 
 
 @pytest.mark.slow
