@@ -30,9 +30,10 @@ def params(problem: str, preset: str | None = None) -> dict[str, int]:
     ----------
     problem : str
         Problem name.
-    preset : {"default", "quick", "test", "live", "race", "bench"}, optional
-        ``None`` picks ``"quick"`` under ``KERNELS_QUICK=1`` and ``"default"`` otherwise:
-        what a notebook should use.
+    preset : str, optional
+        ``"default"``, ``"quick"``, ``"test"``, ``"live"``, ``"bench"``, or one of the
+        problem's own (Mandelbrot's ``"race"``). ``None`` picks ``"quick"`` under
+        ``KERNELS_QUICK=1`` and ``"default"`` otherwise: what a notebook should use.
 
     Examples
     --------
@@ -72,7 +73,8 @@ def scaling_params(problem: str, preset: str = "bench") -> dict[str, int]:
     """Sizes for a live scaling measurement in a notebook.
 
     The ``"bench"`` preset, large enough that starting the workers does not hide the
-    speedup, or ``"live"``, a few times smaller, where the workers are started before
-    timing (a warm cluster); ``"quick"`` under ``KERNELS_QUICK=1``.
+    speedup, or a smaller one where the workers are started before timing (a warm
+    cluster): ``"live"``, or Mandelbrot's ``"race"`` for chapter 12's head-to-head;
+    ``"quick"`` under ``KERNELS_QUICK=1``.
     """
     return params(problem, "quick" if quick() else preset)
