@@ -18,7 +18,8 @@ install: $(STAMP)
 # setup.py and the .pyx sources: editing them recompiles the Cython extensions.
 $(STAMP): pyproject.toml setup.py $(wildcard kernels/cython/compiled/*.pyx) kernels/core/buildflags.py
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is needed; set PYTHON=/path/to/python3.11+"; exit 1; }
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# A venv whose creation was interrupted has no pip: make it again from scratch.
+	@$(BIN)/python -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv --clear $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[all]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
