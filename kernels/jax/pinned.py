@@ -75,7 +75,7 @@ def measure_pinned(
     Parameters
     ----------
     problems : dict
-        Problem name to its parameters, e.g. ``{"heat": {"n": 1024, "steps": 600}}``.
+        Problem name to its parameters, e.g. ``{"heat": {"n": 1024, "steps": 300}}``.
     workers : list of int
         Device counts (each on as many cores).
     repeat : int
