@@ -7,12 +7,18 @@ worker is a command that connects back to this process and answers requests unti
 to stop: :class:`ServedProcess` starts it and talks to it, and :func:`connect_back` and
 :func:`serve_requests` are its side. A worker that dies or hangs becomes an error that
 says so, and nothing is left running after :meth:`ServedProcess.close`.
+
+Both sides talk through a :class:`Link`, which sends NumPy arrays' data as raw bytes
+beside a small pickle: the answers are images and fields of megabytes, and a plain
+``Connection`` took 13 to 18 ms to pass 5 MB from one local process to another.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import pickle
+import socket
 import subprocess
 import tempfile
 import threading
@@ -23,6 +29,72 @@ from pathlib import Path
 from typing import Any
 
 from .subprocesses import stop_process_trees
+
+
+class Link:
+    """A :class:`~multiprocessing.connection.Connection` that sends large buffers raw.
+
+    ``send`` pickles with protocol 5, keeping the data of NumPy arrays (and any other
+    buffer that supports it) out of the pickle; the pickle goes as one message and the
+    buffers follow on the same socket as plain bytes, which ``recv`` reads straight into
+    place. ``Connection.recv`` reads a message of ``n`` bytes in pieces, each read
+    allocating ``n`` bytes: 5 MB took 13 to 18 ms between two local processes this way,
+    against 1.5 to 2 ms raw (AMD EPYC, 2 cores). Where the socket cannot be shared (no
+    ``os.dup`` of it), everything goes inside the pickle, as before.
+
+    Parameters
+    ----------
+    connection : multiprocessing.connection.Connection
+        A connection over a socket (:class:`~multiprocessing.connection.Listener` and
+        :func:`~multiprocessing.connection.Client` with an address).
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        try:
+            self._raw: socket.socket | None = socket.socket(fileno=os.dup(connection.fileno()))
+        except OSError:
+            self._raw = None
+        else:
+            # A message is a pickle, then its buffers: with Nagle's algorithm, the small
+            # end of one waits for the other side's delayed acknowledgement (40 ms).
+            with contextlib.suppress(OSError):
+                self._raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def send(self, obj: Any) -> None:
+        """Send ``obj``; its out-of-band buffers follow the pickle as raw bytes."""
+        buffers: list[pickle.PickleBuffer] = []
+        keep = buffers.append if self._raw is not None else None
+        data = pickle.dumps(obj, protocol=5, buffer_callback=keep)
+        views = [buffer.raw() for buffer in buffers]
+        self.connection.send_bytes(pickle.dumps((data, [v.nbytes for v in views]), protocol=5))
+        for view in views:
+            self._raw.sendall(view)
+
+    def recv(self) -> Any:
+        """The next object sent; ``EOFError`` if the other side closed."""
+        data, sizes = pickle.loads(self.connection.recv_bytes())
+        return pickle.loads(data, buffers=[self._read_exactly(n) for n in sizes])
+
+    def _read_exactly(self, size: int) -> bytearray:
+        buffer = bytearray(size)
+        view, done = memoryview(buffer), 0
+        while done < size:
+            got = self._raw.recv_into(view[done:], size - done)
+            if not got:
+                raise EOFError("the other side closed the link in the middle of a message")
+            done += got
+        return buffer
+
+    def poll(self, timeout: float) -> bool:
+        """Whether a message is waiting (within ``timeout`` seconds)."""
+        return self.connection.poll(timeout)
+
+    def close(self) -> None:
+        """Close the link (both handles on its socket)."""
+        if self._raw is not None:
+            self._raw.close()
+        self.connection.close()
 
 
 class ServedProcess:
@@ -55,7 +127,7 @@ class ServedProcess:
         self.what, self._failure = what, failure
         self._folder = tempfile.TemporaryDirectory(prefix="kernels-served-")
         self._stderr = open(Path(self._folder.name, "stderr.txt"), "w+")
-        self._link: Connection | None = None
+        self._link: Link | None = None
         authkey = os.urandom(16)
         self._listener = Listener(("127.0.0.1", 0), authkey=authkey)
         host, port = self._listener.address
@@ -69,7 +141,7 @@ class ServedProcess:
             self.close(graceful=False)
             raise
 
-    def _accept(self, timeout: float) -> Connection:
+    def _accept(self, timeout: float) -> Link:
         accepted: dict[str, Connection] = {}
 
         def accept() -> None:
@@ -84,7 +156,7 @@ class ServedProcess:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{self.what} did not start within {timeout:g} s")
             waiter.join(0.05)
-        return accepted["link"]
+        return Link(accepted["link"])
 
     def check_alive(self) -> None:
         """Raise the worker's failure if it has exited."""
@@ -128,13 +200,13 @@ class ServedProcess:
         self._folder.cleanup()
 
 
-def connect_back(address: str, authkey_hex: str) -> Connection:
-    """In the worker: the connection to the process that started it."""
+def connect_back(address: str, authkey_hex: str) -> Link:
+    """In the worker: the link to the process that started it."""
     host, port = address.rsplit(":", 1)
-    return Client((host, int(port)), authkey=bytes.fromhex(authkey_hex))
+    return Link(Client((host, int(port)), authkey=bytes.fromhex(authkey_hex)))
 
 
-def serve_requests(link: Connection, answer: Callable[[Any], Any]) -> None:
+def serve_requests(link: Link, answer: Callable[[Any], Any]) -> None:
     """In the worker: answer each request with ``answer(request)`` until ``None`` comes."""
     while (request := link.recv()) is not None:
         link.send(answer(request))
