@@ -6,6 +6,7 @@ formula that answers the exercise.
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 import time
@@ -159,13 +160,20 @@ def check_fit_serial_fraction(func: Callable[[list, list], float]) -> CheckResul
     return passed("the serial fraction read off noisy times, without a one-worker run.")
 
 
-def _row_costs(rng: np.random.Generator) -> np.ndarray:
+@functools.lru_cache(maxsize=64)
+def _mandelbrot_row_costs(width: int, height: int, max_iter: int) -> np.ndarray:
+    """Each row's iterations (cached: a seed replayed draws the same image again)."""
     from ..problems.mandelbrot import reference
 
+    costs = reference(width, height, max_iter).sum(axis=1).astype(np.int64)
+    costs.flags.writeable = False
+    return costs
+
+
+def _row_costs(rng: np.random.Generator) -> np.ndarray:
     height = int(rng.integers(40, 160))
     if rng.random() < 0.5:
-        counts = reference(int(rng.integers(60, 200)), height, int(rng.integers(50, 300)))
-        return counts.sum(axis=1).astype(np.int64)
+        return _mandelbrot_row_costs(int(rng.integers(60, 200)), height, int(rng.integers(50, 300)))
     return np.maximum(1, rng.lognormal(3.0, 1.0, height)).astype(np.int64)
 
 
