@@ -64,6 +64,11 @@ def compile_flags(compiler) -> tuple[list[str], list[str]]:
 class BuildExtensions(build_ext):
     """``build_ext`` that adds optimisation and OpenMP flags, and skips what cannot build."""
 
+    def finalize_options(self) -> None:
+        super().finalize_options()
+        if self.parallel is None:  # the extensions compile at once, one per core
+            self.parallel = os.cpu_count() or 1
+
     def build_extensions(self) -> None:
         optimise, openmp = compile_flags(self.compiler)
         for ext in self.extensions:
