@@ -39,7 +39,7 @@ class Link:
     buffers follow on the same socket as plain bytes, which ``recv`` reads straight into
     place. ``Connection.recv`` reads a message of ``n`` bytes in pieces, each read
     allocating ``n`` bytes: 5 MB took 13 to 18 ms between two local processes this way,
-    against 1.5 to 2 ms raw (AMD EPYC, 2 cores). Where the socket cannot be shared (no
+    against 1.5 to 2.6 ms raw (AMD EPYC, 2 cores). Where the socket cannot be shared (no
     ``os.dup`` of it), everything goes inside the pickle, as before.
 
     Parameters
