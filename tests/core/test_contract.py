@@ -67,9 +67,26 @@ def test_exact_backends_at_a_size_where_fused_multiply_add_shows(backend, fma_re
     assert differ == 0, f"{backend}: {differ} of {result.size} counts differ"
 
 
+@pytest.fixture(scope="module")
+def warm_dask_clusters():
+    """A dask cluster per worker count, kept for the rest of this module's cases.
+
+    A ``LocalCluster`` started for every ``dask-distributed`` case cost 23 s of the
+    suite; the cases that take this fixture run on these instead. The cases above (the
+    reference, the multiply-add size) run before it starts, so the cold path, a cluster
+    started and closed by the call itself, stays tested.
+    """
+    from kernels.dask.cluster import warm_clusters
+
+    with warm_clusters([2, 3, 4]):
+        yield
+
+
 @pytest.mark.parametrize(("problem", "backend"), PARALLEL)
 @pytest.mark.parametrize("workers", [2, 3])
-def test_same_answer_for_any_worker_count(problem, backend, workers, references):
+def test_same_answer_for_any_worker_count(
+    problem, backend, workers, references, warm_dask_clusters
+):
     params = sizes.params(problem, "test")
     result = kernels.run(problem, backend, workers=workers, **params)
     agree(problem, backend, result, references[problem], params)
@@ -105,14 +122,16 @@ def test_every_choice_option_is_in_the_matrix():
 
 
 @pytest.mark.parametrize(("problem", "backend", "option", "value"), OPTION_VALUES)
-def test_every_option_value_gives_the_reference(problem, backend, option, value, references):
+def test_every_option_value_gives_the_reference(
+    problem, backend, option, value, references, warm_dask_clusters
+):
     params = sizes.params(problem, "test")
     result = kernels.run(problem, backend, workers=2, **{option: value}, **params)
     agree(problem, backend, result, references[problem], params)
 
 
 @pytest.mark.parametrize(("problem", "backend"), PAIRS)
-def test_odd_shapes(problem, backend):
+def test_odd_shapes(problem, backend, warm_dask_clusters):
     # Sizes smaller than the number of tasks, odd sizes and a single sample.
     odd = {"mandelbrot": {"width": 7, "height": 3, "max_iter": 5},
            "monte_carlo_pi": {"samples": 1, "seed": 0},
