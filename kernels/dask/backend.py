@@ -83,6 +83,9 @@ def monte_carlo_pi_dask_distributed(
 
 
 def heat_dask_distributed(workers: int, n: int, steps: int, address: str | None) -> np.ndarray:
-    """One task per row block and round (:func:`~kernels.dask.graphs.heat_rounds`)."""
+    """One task per row block and round (:func:`~kernels.dask.graphs.heat_rounds`).
+
+    The graph's keys are new at every call (``pure=False``), as :func:`run_plan`'s are.
+    """
     with dask_client(workers, address) as client:
-        return client.compute(heat_rounds(n, steps, workers)).result()
+        return client.compute(heat_rounds(n, steps, workers, pure=False)).result()

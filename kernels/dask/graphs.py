@@ -128,7 +128,7 @@ def advance_with_neighbours(steps: int, own: np.ndarray, above, below) -> np.nda
     return new[top : top + own.shape[0]]
 
 
-def heat_rounds(n: int, steps: int, blocks: int, halo_steps: int | None = None):
+def heat_rounds(n: int, steps: int, blocks: int, halo_steps: int | None = None, pure: bool = True):
     """The heat field after ``steps`` steps as a ``dask.delayed`` graph of one task per
     block and round.
 
@@ -141,14 +141,20 @@ def heat_rounds(n: int, steps: int, blocks: int, halo_steps: int | None = None):
     blocks are as even as the rows allow (their sizes differ by one at most), and a
     halo is never deeper than the smallest block. One block is one task for all steps.
     Computing the graph gives exactly :func:`kernels.problems.heat.reference`.
+
+    With ``pure=False`` every task gets a new key. A client kept between calls needs
+    that: with the same keys as its last call, whose results the cluster may still hold
+    while their release is on its way, a call was answered from those results in 8 ms
+    instead of computing (0.5 s), or failed when they were forgotten under it
+    ("Couldn't gather keys").
     """
     blocks = max(1, min(blocks, n))
     bounds = [n * b // blocks for b in range(blocks + 1)]
     smallest = min(b - a for a, b in itertools.pairwise(bounds))
     depth = steps if blocks == 1 else min(halo_steps or default_halo_steps(smallest), smallest)
-    start = dask.delayed(initial_rows, pure=True)
+    start = dask.delayed(initial_rows, pure=pure)
     field = [start(n, a, b) for a, b in itertools.pairwise(bounds)]
-    advance_one = dask.delayed(advance_with_neighbours, pure=True)
+    advance_one = dask.delayed(advance_with_neighbours, pure=pure)
     done = 0
     while done < steps:
         k = min(depth, steps - done)
@@ -156,4 +162,4 @@ def heat_rounds(n: int, steps: int, blocks: int, halo_steps: int | None = None):
                              field[i + 1] if i + 1 < blocks else None)
                  for i, own in enumerate(field)]  # fmt: skip
         done += k
-    return dask.delayed(np.concatenate, pure=True)(field)
+    return dask.delayed(np.concatenate, pure=pure)(field)

@@ -267,6 +267,20 @@ def test_warm_clusters_lend_one_kept_client_and_each_call_computes_again(monkeyp
             got = kernels.run("mandelbrot", "dask-distributed", 2, **small)
             assert np.array_equal(got, expected)
         assert len(keys) == 2 and not keys[0] & keys[1]  # new tasks, not the last call's
+        # heat's graph too: with the last call's keys, a call back to back was answered
+        # from results still on the cluster, or failed when they were released under it
+        graphs, compute = [], first.compute
+
+        def spy_compute(graph, *args, **kwargs):
+            graphs.append(set(dict(graph.__dask_graph__())))
+            return compute(graph, *args, **kwargs)
+
+        monkeypatch.setattr(first, "compute", spy_compute)
+        heat_params = sizes.params("heat", "test")
+        for _ in range(3):
+            got = kernels.run("heat", "dask-distributed", 2, **heat_params)
+            np.testing.assert_array_equal(got, heat.reference(**heat_params))
+        assert len(graphs) == 3 and not (graphs[0] & graphs[1] or graphs[1] & graphs[2])
     assert first.status == "closed" and not dask_cluster._WARM
 
 
