@@ -9,7 +9,6 @@ tool (a pool, a cluster, ``mpiexec``, a compilation), which decides the short jo
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import time
 from collections.abc import Iterable
@@ -22,6 +21,7 @@ import pandas as pd
 from ..c import baseline as c_baseline
 from ..core import api, bench, sizes, tasks
 from ..core.figures import footnote
+from ..core.warm import warm_workers
 
 # Backends that compile nothing, start no workers and run ten times slower than the
 # rest: one timed run is enough, its spread small beside that distance.
@@ -32,31 +32,6 @@ TIMED_ONCE = frozenset({"python"})
 # code, numba compiles for the argument types, whatever their sizes), a fraction of a
 # full run (seconds, for pure Python).
 WARM_UP_AT_SIZE = frozenset({"jax", "jax-sharded"})
-
-
-@contextlib.contextmanager
-def warm_workers(backends: Iterable[str], workers: Iterable[int]):
-    """Pools and clusters for ``backends`` started now, for every worker count.
-
-    Inside the block, ``multiprocessing``, ``multiprocess``, ``joblib``,
-    ``dask-distributed``, ``mpi`` and ``jax-sharded`` reuse them instead of starting
-    workers (ranks, a JAX process with its devices) on every call. Yields
-    ``{backend: {workers: start-up seconds}}`` for the backends that got warm workers.
-    """
-    from ..core.pools import warm_pools
-    from ..core.watched_pool import warm_watched_pools
-    from ..dask.cluster import warm_clusters
-    from ..jax.warm import warm_devices
-    from ..joblib.pool import keep_workers
-    from ..mpi4py.warm import warm_ranks
-
-    starters = {"multiprocessing": warm_pools, "multiprocess": warm_watched_pools,
-                "joblib": keep_workers, "dask-distributed": warm_clusters,
-                "mpi": warm_ranks, "jax-sharded": warm_devices}  # fmt: skip
-    counts = list(workers)
-    with contextlib.ExitStack() as stack:
-        yield {name: stack.enter_context(start(counts))
-               for name, start in starters.items() if name in set(backends)}  # fmt: skip
 
 
 def head_to_head(

@@ -4,15 +4,29 @@ A measurement inside ``warm_pools``, ``warm_watched_pools``, ``warm_clusters``,
 ``warm_ranks`` or ``warm_devices`` times the work, not the start-up: the block starts
 the workers once per count, and the calls inside it borrow them. Each tool keeps its
 running workers in a :class:`WarmSet`; what a worker is (a pool, a scheduler's address,
-a set of MPI ranks, a JAX process) is the tool's business.
+a set of MPI ranks, a JAX process) is the tool's business. :func:`warm_workers` starts
+the right ones for a list of backend names.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import time
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import Any
+
+#: The backends that start workers, and the context manager (``module:function``) that
+#: starts them once per worker count and has the backend's calls reuse them. Imported
+#: only when used: ``import kernels`` does not pay for dask, MPI or JAX.
+STARTERS = {
+    "multiprocessing": "kernels.core.pools:warm_pools",
+    "multiprocess": "kernels.core.watched_pool:warm_watched_pools",
+    "joblib": "kernels.joblib.pool:keep_workers",
+    "dask-distributed": "kernels.dask.cluster:warm_clusters",
+    "mpi": "kernels.mpi4py.warm:warm_ranks",
+    "jax-sharded": "kernels.jax.warm:warm_devices",
+}
 
 #: ``start(stack, count)``: start the workers for ``count`` (their clean-up entered on
 #: ``stack``), wait until they answer, and return ``(key, what to lend)``.
@@ -75,3 +89,31 @@ class WarmSet:
                 stack.callback(self.forget, key)
                 startup[count] = time.perf_counter() - begun
             yield startup
+
+
+@contextlib.contextmanager
+def warm_workers(backends: Iterable[str], workers: Iterable[int]) -> Iterator[dict]:
+    """Pools and clusters for ``backends`` started now, for every worker count.
+
+    Inside the block, ``multiprocessing``, ``multiprocess``, ``joblib``,
+    ``dask-distributed``, ``mpi`` and ``jax-sharded`` (:data:`STARTERS`) reuse them
+    instead of starting workers (ranks, a JAX process with its devices, each held to as
+    many cores) on every call; other backends start nothing and are left as they are.
+    Yields ``{backend: {workers: start-up seconds}}`` for the backends that got warm
+    workers. Everything started is stopped when the block ends, or fails.
+
+    Examples
+    --------
+    >>> with warm_workers(["numpy", "threads"], [1, 2]) as startup:
+    ...     startup
+    {}
+    """
+    counts = list(workers)
+    with contextlib.ExitStack() as stack:
+        started = {}
+        for name in dict.fromkeys(backends):
+            if name in STARTERS:
+                module, function = STARTERS[name].split(":")
+                start = getattr(importlib.import_module(module), function)
+                started[name] = stack.enter_context(start(counts))
+        yield started

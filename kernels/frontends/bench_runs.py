@@ -48,6 +48,7 @@ def with_ceiling(df: pd.DataFrame, params: dict, workers: list[int], repeat: int
             "problem": "mandelbrot", "backend": C_BACKEND, "workers": threads, "params": image,
             "seconds": seconds, "median_s": statistics.median(seconds), "best_s": min(seconds),
             "checksum": checksum(runs[0].counts), "scaling": "strong",
+            **({"startup_s": 0.0} if "startup_s" in df else {}),  # it starts no workers
         })  # fmt: skip
     both = pd.concat([df, pd.DataFrame(rows)], ignore_index=True)
     return add_speedups(both)[df.columns]

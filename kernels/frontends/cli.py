@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core import api, machine
 from ..core.runtime import prepare
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _parse_param(text: str) -> tuple[str, int | str]:
@@ -66,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", type=Path, help="write the records to this JSON file")
     bench.add_argument("--ceiling", action="store_true",
                        help="mandelbrot: add the C program at the same thread counts")  # fmt: skip
+    bench.add_argument(
+        "--cold", action="store_true",
+        help="start each call's workers (pools, clusters, MPI ranks) inside the call, as a "
+             "one-off call pays; by default they start once, first, and their start-up is "
+             "the startup_s column",
+    )  # fmt: skip
     bench.add_argument(
         "--processes", type=int, default=1, metavar="N",
         help="repeat the measurement in N fresh processes; report the median and range",
@@ -212,17 +223,20 @@ def _bench_one(problem: str, args: argparse.Namespace, backends, workers, size: 
 
     params = sizes.params(problem, size)
     params.update(dict(args.param))
-    df = bench.measure(
-        problem, backends, workers=workers, repeat=args.repeat,
-        scaling=args.scaling, progress=True, budget=args.budget, **params,
+    measure = functools.partial(
+        bench.measure, problem, workers=workers, repeat=args.repeat, scaling=args.scaling,
+        progress=True, budget=args.budget, **params,
     )  # fmt: skip
+    df = measure(backends) if args.cold else _measure_warm(problem, backends, workers, measure)
     if args.ceiling:
         from . import bench_runs
 
         df = bench_runs.with_ceiling(df, params, workers, args.repeat)
     shown = df.drop(columns=["problem", "params", "seconds", "scaling"])
     runs = f"{args.repeat}" if args.budget is None else f"{args.repeat}+ ({args.budget:g} s)"
-    print(f"{problem} {params} ({args.scaling} scaling, median of {runs} alternating runs)")
+    started = "started in every call" if args.cold else "started first (startup_s)"
+    print(f"{problem} {params} ({args.scaling} scaling, median of {runs} alternating runs; "
+          f"workers {started})")  # fmt: skip
     print(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     if args.ceiling:
         print("against the C program (1 = as fast as C):")
@@ -239,6 +253,38 @@ def _bench_one(problem: str, args: argparse.Namespace, backends, workers, size: 
         figure.savefig(plot_path, dpi=120, bbox_inches="tight")
         plt.close(figure)
         print(f"wrote {plot_path}")
+
+
+def _measure_warm(problem: str, backends, workers: list[int], measure) -> pd.DataFrame:
+    """``measure(backends)`` with each tool's workers started first, one tool at a time.
+
+    The backends that start workers (:data:`kernels.core.warm.STARTERS`) are measured
+    each inside its own :func:`~kernels.core.warm.warm_workers` block, as chapter 12's
+    race does: the work is timed, not the start-up (reported in ``startup_s``), and no
+    other tool's idle workers wake up beside it. ``jax-sharded`` then runs ``N`` devices
+    in a process held to ``N`` cores, the fair scaling experiment. The other backends are
+    measured together, their runs alternating.
+    """
+    import pandas as pd
+
+    from ..core.bench import add_speedups
+    from ..core.warm import STARTERS, warm_workers
+
+    chosen = list(backends or api.backends(problem))
+    tables = []
+    alone = [b for b in chosen if b in STARTERS]
+    together = [b for b in chosen if b not in STARTERS]
+    if together:
+        tables.append(measure(together).assign(startup_s=0.0))
+    for backend in alone:
+        with warm_workers([backend], workers) as startup:
+            df = measure([backend])
+        tables.append(df.assign(startup_s=df["workers"].map(startup[backend])))
+    df = pd.concat(tables, ignore_index=True)
+    order = {name: k for k, name in enumerate(chosen)}
+    df = df.sort_values(["backend", "workers"], key=lambda c: c.map(order) if c.name ==
+                        "backend" else c, kind="stable", ignore_index=True)  # fmt: skip
+    return add_speedups(df)
 
 
 def _without_processes(argv: list[str]) -> list[str]:

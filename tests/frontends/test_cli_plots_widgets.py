@@ -68,6 +68,9 @@ def test_cli_info_reports_the_machine():
     assert "mpiexec    not found" not in out.stdout  # the mpi extra is part of every install
 
 
+TINY_IMAGE = ("--param", "width=40", "--param", "height=30", "--param", "max_iter=50")
+
+
 def test_cli_bench_writes_json_and_plot(tmp_path):
     out = run_cli("bench", "mandelbrot", "--backends", "numpy,multiprocessing", "--workers", "1,2",
                   "--repeat", "1", "--param", "width=40", "--param", "height=30",
@@ -91,6 +94,21 @@ def test_cli_bench_writes_json_and_plot(tmp_path):
     assert records[0]["params"] == {"width": 40, "height": 30, "max_iter": 50}
     assert len({r["checksum"] for r in records}) == 1
     assert (tmp_path / "b.png").stat().st_size > 10_000
+    # the pools were started before the clock ran, once per worker count: not timed
+    started = {(r["backend"], r["workers"]): r["startup_s"] for r in records}
+    assert started[("numpy", 1)] == 0.0
+    assert started[("multiprocessing", 1)] > 0 and started[("multiprocessing", 2)] > 0
+    assert "workers started first (startup_s)" in out.stdout
+
+
+def test_cli_bench_cold_starts_the_workers_in_every_call(tmp_path):
+    out = run_cli("bench", "mandelbrot", "--backends", "multiprocessing", "--workers", "2",
+                  "--repeat", "1", *TINY_IMAGE, "--cold", "--json",
+                  str(tmp_path / "c.json"))  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    (record,) = json.loads((tmp_path / "c.json").read_text())
+    assert "startup_s" not in record  # paid inside each timed call
+    assert "workers started in every call" in out.stdout
 
 
 def test_cli_bench_all_covers_every_problem(tmp_path):
@@ -103,9 +121,6 @@ def test_cli_bench_all_covers_every_problem(tmp_path):
         assert (tmp_path / f"bench-{problem}.png").stat().st_size > 10_000
         assert problem in out.stdout
     assert "it/s" in out.stderr or "%" in out.stderr  # the progress bar
-
-
-TINY_IMAGE = ("--param", "width=40", "--param", "height=30", "--param", "max_iter=50")
 
 
 def test_cli_bench_ceiling_adds_the_c_program_at_each_thread_count(tmp_path):
