@@ -66,7 +66,7 @@ def _sharded(problem: str, workers: int, params: dict):
 
 
 def mandelbrot_jax(workers: int, width: int, height: int, max_iter: int) -> np.ndarray:
-    """Tiles of 16x16 points, each in its own ``lax.while_loop``, run by ``lax.map``."""
+    """Tiles of 16x16 points, each in its own ``lax.while_loop``, in a ``lax.fori_loop``."""
     return run_single("mandelbrot", {"width": width, "height": height, "max_iter": max_iter})
 
 

@@ -10,9 +10,9 @@ changes the Mandelbrot counts (chapter 10 shows how much).
 * Mandelbrot: the first version iterates the whole grid together in a ``lax.while_loop``
   that stops when every point has escaped; escaped points keep their values
   (``jnp.where``). The one the backends run cuts the image into square tiles, each with
-  its own loop (:func:`tile_counts`). Every count equals the reference's. Sharded, the
-  rows are dealt round-robin to the devices (the expensive middle rows are shared) and
-  each device stops on its own.
+  its own loop, run one after another (:func:`tile_counts`). Every count equals the
+  reference's. Sharded, the rows are dealt round-robin to the devices (the expensive
+  middle rows are shared) and each device stops on its own.
 * Heat: ``lax.fori_loop`` over the steps, the new interior padded with the zero
   boundary. Sharded,
   each device holds a block of rows and receives one halo row from each neighbour per
@@ -138,25 +138,28 @@ def escape_counts_unrolled(cr: jax.Array, ci: jax.Array, max_iter) -> jax.Array:
 def tile_counts(re: jax.Array, im: jax.Array, max_iter) -> jax.Array:
     """The image's escape counts, tile by tile: squares of ``TILE_ROWS x TILE_COLS`` points.
 
-    Each tile has its own ``while_loop`` (:func:`escape_counts_unrolled`), and ``lax.map``
-    runs the tiles one after another, so a tile whose points have all escaped stops
-    costing, instead of being visited until the slowest point of the whole grid is done.
+    Each tile has its own ``while_loop`` (:func:`escape_counts_unrolled`), and a
+    ``fori_loop`` runs the tiles one after another, so a tile whose points have all
+    escaped stops costing, instead of being visited until the slowest point of the
+    whole grid is done. Each turn slices its tile's coordinates out of ``re`` and ``im``
+    and writes its counts into the image in place (``dynamic_update_slice``): no array
+    the size of the image is built or rearranged, work that XLA would spread over
+    threads that the devices of :func:`mandelbrot_program` share.
     """
     rows, cols = -(-im.size // TILE_ROWS), -(-re.size // TILE_COLS)
     re_pad = jnp.pad(re, (0, cols * TILE_COLS - re.size), mode="edge")
     im_pad = jnp.pad(im, (0, rows * TILE_ROWS - im.size), mode="edge")
-    grid = (rows, TILE_ROWS, cols, TILE_COLS)  # tile (i, j) is grid[i, :, j, :]
+    shape = (TILE_ROWS, TILE_COLS)
 
-    def tiles(values: jax.Array) -> jax.Array:
-        return (
-            jnp.broadcast_to(values, grid).transpose(0, 2, 1, 3).reshape(-1, TILE_ROWS * TILE_COLS)
-        )
+    def tile(k, image):
+        top, left = (k // cols) * TILE_ROWS, (k % cols) * TILE_COLS
+        cr = jnp.broadcast_to(lax.dynamic_slice(re_pad, (left,), (TILE_COLS,)), shape)
+        ci = jnp.broadcast_to(lax.dynamic_slice(im_pad, (top,), (TILE_ROWS,))[:, None], shape)
+        counts = escape_counts_unrolled(cr.ravel(), ci.ravel(), max_iter).reshape(shape)
+        return lax.dynamic_update_slice(image, counts, (top, left))
 
-    cr = tiles(re_pad.reshape(1, 1, cols, TILE_COLS))
-    ci = tiles(im_pad.reshape(rows, TILE_ROWS, 1, 1))
-    counts = lax.map(lambda tile: escape_counts_unrolled(tile[0], tile[1], max_iter), (cr, ci))
-    counts = counts.reshape(rows, cols, TILE_ROWS, TILE_COLS).transpose(0, 2, 1, 3)
-    return counts.reshape(rows * TILE_ROWS, cols * TILE_COLS)[: im.size, : re.size]
+    image = jnp.zeros((rows * TILE_ROWS, cols * TILE_COLS), jnp.int32)
+    return lax.fori_loop(0, rows * cols, tile, image)[: im.size, : re.size]
 
 
 def jit_for_cpu(function):
