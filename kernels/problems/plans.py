@@ -19,13 +19,21 @@ from . import mandelbrot, monte_carlo_pi
 def mandelbrot_plan(workers: int, width: int, height: int, max_iter: int, kernel: str) -> Plan:
     """Interleaved row sets, ``TASKS_PER_WORKER`` per worker, assembled into the image.
 
+    A task computes its rows :data:`~kernels.problems.mandelbrot.BATCH_ROWS` at a time
+    (:func:`~kernels.problems.mandelbrot.rows_in_batches`, as the reference and the MPI
+    program do), so a point costs the same in a large task as in a small one. Each of a
+    task's rows at once, NumPy's temporaries outgrow the caches as the tasks grow: the
+    four tasks of one worker took 0.78 s at 1000x750x500 done one after another, the
+    eight of two workers 0.58 s (Intel Xeon), and one worker against two came out at a
+    self-efficiency of 1.3, most of it the smaller tasks, not the second worker.
+
     Examples
     --------
     >>> plan = mandelbrot_plan(2, 12, 8, 20, "numpy")
     >>> len(plan.tasks)
     8
     """
-    rows_fn = mandelbrot.rows_numpy if kernel == "numpy" else mandelbrot.rows_python
+    rows_fn = mandelbrot.rows_in_batches if kernel == "numpy" else mandelbrot.rows_python
     tasks = mandelbrot.interleaved_rows(height, TASKS_PER_WORKER * workers)
 
     def combine(results: list[np.ndarray]) -> np.ndarray:
