@@ -21,7 +21,7 @@ import pandas as pd
 from ..c import baseline as c_baseline
 from ..core import api, bench, sizes, tasks
 from ..core.figures import footnote
-from ..core.warm import warm_workers
+from ..core.warm import measured_on_warm_workers
 
 # Backends that compile nothing, start no workers and run ten times slower than the
 # rest: one timed run is enough, its spread small beside that distance.
@@ -48,7 +48,7 @@ def head_to_head(
     (:data:`WARM_UP_AT_SIZE`).
 
     With ``warm``, the process pools and dask clusters are started before the clock
-    runs and reused (:func:`warm_workers`), and so are ``mpi``'s ranks and
+    runs and reused (:func:`~kernels.core.warm.warm_workers`), and so are ``mpi``'s ranks and
     ``jax-sharded``'s pinned worker processes: each tool is timed at its best, doing the
     work, and what starting its workers cost is in ``startup_s`` (0 where nothing is
     started). One tool's workers run at a time, started before its measurement and
@@ -63,13 +63,12 @@ def head_to_head(
     for backend in chosen:
         once = backend in TIMED_ONCE
         warmup = True if backend in WARM_UP_AT_SIZE else sizes.params("mandelbrot", "quick")
-        with warm_workers([backend] if warm else [], workers) as startup:
-            df = bench.measure("mandelbrot", [backend], workers=workers,
-                               repeat=1 if once else repeat, progress=progress,
-                               budget=None if once else budget, warmup=warmup,
-                               **params)  # fmt: skip
-        df["startup_s"] = [startup.get(backend, {}).get(w, 0.0) for w in df["workers"]]
-        tables.append(df)
+        measure = functools.partial(
+            bench.measure, "mandelbrot", [backend], workers=workers,
+            repeat=1 if once else repeat, progress=progress,
+            budget=None if once else budget, warmup=warmup, **params,
+        )  # fmt: skip
+        tables.append(measured_on_warm_workers([backend] if warm else [], workers, measure))
     return bench.add_speedups(pd.concat(tables, ignore_index=True))
 
 

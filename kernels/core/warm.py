@@ -117,3 +117,17 @@ def warm_workers(backends: Iterable[str], workers: Iterable[int]) -> Iterator[di
                 start = getattr(importlib.import_module(module), function)
                 started[name] = stack.enter_context(start(counts))
         yield started
+
+
+def measured_on_warm_workers(backends: Iterable[str], workers: Iterable[int], measure):
+    """``measure()``, a :func:`~kernels.core.bench.measure` table, with ``backends``'
+    workers started first (:func:`warm_workers`) and stopped after it.
+
+    The table gains ``startup_s``: the seconds its row's workers took to start, 0 where
+    none were started (a backend without workers, or one not in ``backends``).
+    """
+    with warm_workers(backends, workers) as startup:
+        df = measure()
+    rows = zip(df["backend"], df["workers"], strict=True)
+    started = [startup.get(b, {}).get(w, 0.0) for b, w in rows]
+    return df.assign(startup_s=started)

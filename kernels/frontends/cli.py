@@ -268,22 +268,15 @@ def _measure_warm(problem: str, backends, workers: list[int], measure) -> pd.Dat
     import pandas as pd
 
     from ..core.bench import add_speedups
-    from ..core.warm import STARTERS, warm_workers
+    from ..core.warm import STARTERS, measured_on_warm_workers
 
     chosen = list(backends or api.backends(problem))
-    tables = []
-    alone = [b for b in chosen if b in STARTERS]
     together = [b for b in chosen if b not in STARTERS]
-    if together:
-        tables.append(measure(together).assign(startup_s=0.0))
-    for backend in alone:
-        with warm_workers([backend], workers) as startup:
-            df = measure([backend])
-        tables.append(df.assign(startup_s=df["workers"].map(startup[backend])))
-    df = pd.concat(tables, ignore_index=True)
-    order = {name: k for k, name in enumerate(chosen)}
-    df = df.sort_values(["backend", "workers"], key=lambda c: c.map(order) if c.name ==
-                        "backend" else c, kind="stable", ignore_index=True)  # fmt: skip
+    groups = ([together] if together else []) + [[b] for b in chosen if b in STARTERS]
+    df = pd.concat([measured_on_warm_workers(group, workers, functools.partial(measure, group))
+                    for group in groups], ignore_index=True)  # fmt: skip
+    order = {name: k for k, name in enumerate(chosen)}  # each backend's rows in chosen's order
+    df = df.sort_values("backend", key=lambda c: c.map(order), kind="stable", ignore_index=True)
     return add_speedups(df)
 
 
