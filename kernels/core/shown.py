@@ -52,7 +52,8 @@ SHOWN: dict[str, tuple[str, ...]] = {
         "kernels.dask.graphs.advance_block",
         "kernels.dask.graphs.heat_array",
         "kernels.dask.graphs.advance_with_neighbours",
-        "kernels.dask.graphs.heat_rounds",
+        "kernels.dask.graphs.advance_from_initial",
+        "kernels.dask.graphs.heat_round_blocks",
     ),
     "mpi4py": (
         "kernels.mpi4py.examples.pingpong.pingpong",

@@ -23,7 +23,7 @@ import numpy as np
 from ..core.plans import Plan
 from ..problems.plans import mandelbrot_plan, monte_carlo_pi_plan
 from .cluster import dask_client
-from .graphs import compute_plan, heat_array, heat_rounds
+from .graphs import compute_plan, heat_array, heat_round_blocks
 
 # --- dask (local schedulers) -----------------------------------------------------------
 
@@ -83,9 +83,11 @@ def monte_carlo_pi_dask_distributed(
 
 
 def heat_dask_distributed(workers: int, n: int, steps: int, address: str | None) -> np.ndarray:
-    """One task per row block and round (:func:`~kernels.dask.graphs.heat_rounds`).
+    """One task per row block and round (:func:`~kernels.dask.graphs.heat_round_blocks`);
+    the blocks are gathered here and joined.
 
     The graph's keys are new at every call (``pure=False``), as :func:`run_plan`'s are.
     """
     with dask_client(workers, address) as client:
-        return client.compute(heat_rounds(n, steps, workers, pure=False)).result()
+        blocks = client.compute(heat_round_blocks(n, steps, workers, pure=False))
+        return np.concatenate(client.gather(blocks))

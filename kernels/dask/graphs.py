@@ -128,9 +128,23 @@ def advance_with_neighbours(steps: int, own: np.ndarray, above, below) -> np.nda
     return new[top : top + own.shape[0]]
 
 
-def heat_rounds(n: int, steps: int, blocks: int, halo_steps: int | None = None, pure: bool = True):
-    """The heat field after ``steps`` steps as a ``dask.delayed`` graph of one task per
-    block and round.
+def advance_from_initial(steps: int, n: int, lo: int, hi: int) -> np.ndarray:
+    """Rows ``lo:hi`` of the field after ``steps`` steps from the initial field.
+
+    The first round of :func:`heat_round_blocks`: the halos are rows of the initial
+    field too, so the task builds them itself instead of waiting for its neighbours.
+    """
+    u = heat.initial(n)
+    above = u[lo - steps : lo] if lo > 0 else None
+    below = u[hi : hi + steps] if hi < n else None
+    return advance_with_neighbours(steps, u[lo:hi], above, below)
+
+
+def heat_round_blocks(
+    n: int, steps: int, blocks: int, halo_steps: int | None = None, pure: bool = True
+) -> list:
+    """The heat field's row blocks after ``steps`` steps, as ``dask.delayed`` graphs of
+    one task per block and round (:func:`heat_rounds` joins them into the field).
 
     :func:`heat_array`'s ``map_overlap`` makes each round several small tasks in a row
     (cut the halo rows, join them to the neighbour's block, advance, trim), and on a
@@ -138,9 +152,11 @@ def heat_rounds(n: int, steps: int, blocks: int, halo_steps: int | None = None, 
     round is one task per block: it gets its own block and its neighbours' whole blocks
     (:func:`advance_with_neighbours` cuts the halos), so the blocks meet once per round.
     The price is that a neighbour's whole block travels, not only its edge rows. The
-    blocks are as even as the rows allow (their sizes differ by one at most), and a
-    halo is never deeper than the smallest block. One block is one task for all steps.
-    Computing the graph gives exactly :func:`kernels.problems.heat.reference`.
+    first round needs no neighbours: its halos are rows of the initial field, which
+    each task builds itself (:func:`advance_from_initial`). The blocks are as even as
+    the rows allow (their sizes differ by one at most), the rounds as even as the steps
+    allow, and a halo is never deeper than the smallest block. One block is one task for
+    all steps. Joined, the blocks are exactly :func:`kernels.problems.heat.reference`.
 
     With ``pure=False`` every task gets a new key. A client kept between calls needs
     that: with the same keys as its last call, whose results the cluster may still hold
@@ -152,14 +168,22 @@ def heat_rounds(n: int, steps: int, blocks: int, halo_steps: int | None = None, 
     bounds = [n * b // blocks for b in range(blocks + 1)]
     smallest = min(b - a for a, b in itertools.pairwise(bounds))
     depth = steps if blocks == 1 else min(halo_steps or default_halo_steps(smallest), smallest)
-    start = dask.delayed(initial_rows, pure=pure)
-    field = [start(n, a, b) for a, b in itertools.pairwise(bounds)]
+    rounds = -(-steps // depth)
+    ends = [steps * r // rounds for r in range(rounds + 1)]
+    start = dask.delayed(advance_from_initial, pure=pure)
+    field = [start(ends[1], n, a, b) for a, b in itertools.pairwise(bounds)]
     advance_one = dask.delayed(advance_with_neighbours, pure=pure)
-    done = 0
-    while done < steps:
-        k = min(depth, steps - done)
+    for k in (b - a for a, b in itertools.pairwise(ends[1:])):
         field = [advance_one(k, own, field[i - 1] if i > 0 else None,
                              field[i + 1] if i + 1 < blocks else None)
                  for i, own in enumerate(field)]  # fmt: skip
-        done += k
-    return dask.delayed(np.concatenate, pure=pure)(field)
+    return field
+
+
+def heat_rounds(n: int, steps: int, blocks: int, halo_steps: int | None = None, pure: bool = True):
+    """The heat field after ``steps`` steps: :func:`heat_round_blocks` joined by one more
+    task. (``dask-distributed`` gathers the blocks and joins them in the caller instead,
+    saving a block's trip to the joining worker.)"""
+    return dask.delayed(np.concatenate, pure=pure)(
+        heat_round_blocks(n, steps, blocks, halo_steps, pure)
+    )
