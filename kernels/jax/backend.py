@@ -26,7 +26,7 @@ def run_single(problem: str, params: dict):
     with jax.enable_x64(True):
         if problem == "mandelbrot":
             re, im = mandelbrot.coordinates(params["width"], params["height"])
-            return np.asarray(jax_kernels.mandelbrot_tiles(re, im, params["max_iter"]))
+            return np.asarray(jax_kernels.mandelbrot_counts(re, im, params["max_iter"]))
         if problem == "heat":
             u = heat.initial(params["n"])
             return np.asarray(jax_kernels.heat_run(u, params["steps"]))
@@ -66,12 +66,14 @@ def _sharded(problem: str, workers: int, params: dict):
 
 
 def mandelbrot_jax(workers: int, width: int, height: int, max_iter: int) -> np.ndarray:
-    """Tiles of 16x16 points, each in its own ``lax.while_loop``, in a ``lax.fori_loop``."""
+    """Tiles of 16x16 points, each in its own ``lax.while_loop``, in a ``lax.fori_loop``
+    (on a GPU, the whole grid in one ``while_loop``)."""
     return run_single("mandelbrot", {"width": width, "height": height, "max_iter": max_iter})
 
 
 def mandelbrot_jax_sharded(workers: int, width: int, height: int, max_iter: int) -> np.ndarray:
-    """Rows dealt round-robin to the devices; each device runs its rows tile by tile."""
+    """Rows dealt round-robin to the devices; each device runs its rows tile by tile
+    (a GPU, all of its rows at once)."""
     params = {"width": width, "height": height, "max_iter": max_iter}
     return _sharded("mandelbrot", workers, params)
 

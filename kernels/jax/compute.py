@@ -9,8 +9,9 @@ changes the Mandelbrot counts (chapter 10 shows how much).
 
 * Mandelbrot: the first version iterates the whole grid together in a ``lax.while_loop``
   that stops when every point has escaped; escaped points keep their values
-  (``jnp.where``). The one the backends run cuts the image into square tiles, each with
-  its own loop, run one after another (:func:`tile_counts`). Every count equals the
+  (``jnp.where``). The one the backends run on a CPU cuts the image into square tiles,
+  each with its own loop, run one after another (:func:`tile_counts`); on a GPU they
+  iterate the whole grid in one loop (:func:`grid_counts`). Every count equals the
   reference's. Sharded, the rows are dealt round-robin to the devices (the expensive
   middle rows are shared) and each device stops on its own.
 * Heat: ``lax.fori_loop`` over the steps, the new interior padded with the zero
@@ -162,6 +163,32 @@ def tile_counts(re: jax.Array, im: jax.Array, max_iter) -> jax.Array:
     return lax.fori_loop(0, rows * cols, tile, image)[: im.size, : re.size]
 
 
+def grid_counts(re: jax.Array, im: jax.Array, max_iter) -> jax.Array:
+    """The image's escape counts, every point in one loop: :func:`escape_counts_unrolled`
+    over the whole grid.
+
+    The program for a GPU, whose thousands of threads iterate the points together. XLA
+    runs a GPU ``while_loop`` from the host: every turn launches the body and reads the
+    stop test back, so :func:`tile_counts` would pay that once per turn of every tile,
+    thousands of tiles per image. On a CPU the tiles win (chapter 10 measures both).
+    """
+    cr = jnp.broadcast_to(re[None, :], (im.size, re.size))
+    ci = jnp.broadcast_to(im[:, None], (im.size, re.size))
+    return escape_counts_unrolled(cr.ravel(), ci.ravel(), max_iter).reshape(cr.shape)
+
+
+def counts_for(platform: str):
+    """The Mandelbrot program for devices of ``platform``: :func:`tile_counts` on
+    ``"cpu"``, :func:`grid_counts` on an accelerator (``"gpu"``, ``"tpu"``, ...).
+
+    Examples
+    --------
+    >>> counts_for("cpu").__name__, counts_for("gpu").__name__
+    ('tile_counts', 'grid_counts')
+    """
+    return tile_counts if platform == "cpu" else grid_counts
+
+
 def jit_for_cpu(function):
     """``jax.jit(function)``, with :data:`CPU_OPTIONS` where JAX runs on the CPU."""
     options = CPU_OPTIONS if jax.default_backend() == "cpu" else {}
@@ -176,6 +203,17 @@ def _tiles_program():
 def mandelbrot_tiles(re, im, max_iter) -> jax.Array:
     """The image's escape counts, :func:`tile_counts` compiled (once) for this backend."""
     return _tiles_program()(re, im, max_iter)
+
+
+@functools.cache
+def _counts_program(platform: str):
+    return jit_for_cpu(counts_for(platform))
+
+
+def mandelbrot_counts(re, im, max_iter) -> jax.Array:
+    """The ``jax`` backend's Mandelbrot on the default device: tiles on a CPU, the whole
+    grid on an accelerator (:func:`counts_for`), compiled once."""
+    return _counts_program(jax.default_backend())(re, im, max_iter)
 
 
 def interleaved_order(height: int, devices: int) -> np.ndarray:
@@ -200,7 +238,9 @@ def mandelbrot_program(mesh):
     @partial(jax.shard_map, mesh=mesh, check_vma=False, in_specs=(jax.P(), jax.P(AXIS), jax.P()),
              out_specs=jax.P(AXIS))  # fmt: skip
     def rows(re, im_block, max_iter):
-        return tile_counts(re, im_block, max_iter)
+        return counts(re, im_block, max_iter)
+
+    counts = counts_for(mesh.devices.flat[0].platform)
 
     return jit_for_cpu(rows)
 

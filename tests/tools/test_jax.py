@@ -17,12 +17,25 @@ from kernels.jax import checks
 from kernels.jax import compute as jax_kernels
 from kernels.jax import devices as jax_devices
 from kernels.jax import pinned as jax_pinned
+from kernels.problems import mandelbrot
 
 
 def test_interleaved_order_deals_rows_round_robin_with_padding():
     assert jax_kernels.interleaved_order(5, 2).tolist() == [0, 2, 4, 1, 3, 5]
     assert jax_kernels.interleaved_order(4, 1).tolist() == [0, 1, 2, 3]
     assert sorted(jax_kernels.interleaved_order(7, 3).tolist()) == list(range(9))
+
+
+@pytest.mark.parametrize(("width", "height", "max_iter"), [(37, 23, 50), (240, 180, 300)])
+def test_the_accelerator_program_counts_exactly(width, height, max_iter):
+    """``grid_counts`` is what a GPU runs, and no test machine has one: compiled here for
+    the CPU, its counts must be the reference's, as the tiles' are."""
+    import jax
+
+    re, im = mandelbrot.coordinates(width, height)
+    with jax.enable_x64(True):
+        got = np.asarray(jax_kernels.jit_for_cpu(jax_kernels.grid_counts)(re, im, max_iter))
+    np.testing.assert_array_equal(got, mandelbrot.reference(width, height, max_iter))
 
 
 def test_chunk_table_pads_with_empty_chunks():
