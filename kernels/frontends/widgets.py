@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 import ipywidgets as w
 import matplotlib.pyplot as plt
 from IPython.display import display
 
-from ..core import api, pools, sizes
+from ..core import api, sizes
 from ..core.bench import measure
+from ..core.warm import measured_on_warm_workers
 from .plot import speedup
 
 # Preselected: one backend per kind (threads, processes, compiled), few enough that the
@@ -20,9 +23,10 @@ class Explorer:
 
     The controls are in :attr:`widget`; :meth:`run` is what the Run button calls, and
     :attr:`result` holds the last table measured. The sizes start at the problem's
-    "live" preset (where two workers pay), and process pools are started before the
-    clock runs and reused (:func:`kernels.core.pools.warm_pools`), so the plot shows the
-    work, not the start-up.
+    "live" preset (where two workers pay), and the chosen tools' pools, clusters, ranks
+    or JAX workers are started before the clock runs and reused
+    (:func:`kernels.core.warm.warm_workers`), so the plot shows the work; what starting
+    them cost is in the table's ``startup_s``.
     """
 
     def __init__(self, problem: str = "mandelbrot", backends=None, max_workers=None):
@@ -72,12 +76,13 @@ class Explorer:
             self.bar.max, self.bar.value, self.bar.description = total, done, label
 
         workers = list(range(1, self.max_workers.value + 1))
+        chosen = list(self.backends.value)
+        timed = functools.partial(
+            measure, self.problem.value, chosen, workers=workers, repeat=self.repeat.value,
+            progress=advance, **self.params(),
+        )  # fmt: skip
         try:
-            with pools.warm_pools(workers if "multiprocessing" in self.backends.value else []):
-                df = measure(
-                    self.problem.value, list(self.backends.value), workers=workers,
-                    repeat=self.repeat.value, progress=advance, **self.params(),
-                )  # fmt: skip
+            df = measured_on_warm_workers(chosen, workers, timed)
             self.result = df
             self.output.clear_output(wait=True)
             with self.output:

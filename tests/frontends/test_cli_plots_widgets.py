@@ -185,15 +185,21 @@ def test_explorer_runs_and_redraws():
 
 
 def test_explorer_defaults_are_a_few_kinds_of_backend_on_warm_pools():
+    from kernels.core import pools, watched_pool
     from kernels.frontends.widgets import DEFAULT_BACKENDS
 
     ui = explorer("mandelbrot", max_workers=2)
     assert ui.backends.value == DEFAULT_BACKENDS  # threads, processes, compiled: readable
-    ui.backends.value = ("multiprocessing",)
+    ui.backends.value = ("numpy", "multiprocessing", "multiprocess")
     ui.scale.value, ui.repeat.value = 0.125, 1
     df = ui.run()
-    assert df["checksum"].nunique() == 1 and list(df["workers"]) == [1, 2]
-    # the pools were warm for the timed calls and are gone now (autouse leftover check)
+    assert df["checksum"].nunique() == 1
+    started = df.set_index(["backend", "workers"])["startup_s"]
+    assert started[("numpy", 1)] == 0.0
+    # each pool tool's workers were started before the clock ran, once per count, and
+    # are gone now (the autouse leftover check looks for processes too)
+    assert all(started[(b, w)] > 0 for b in ("multiprocessing", "multiprocess") for w in (1, 2))
+    assert not pools._WARM and not watched_pool._WARM
 
 
 def test_cli_chapters_times_each_notebook_and_reports_a_failing_one(tmp_path):
