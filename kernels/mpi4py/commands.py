@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from pathlib import Path
 
 from ..core.errors import BackendUnavailableError, RankFailedError
 from ..core.machine import find_mpiexec
-from .programs._program import ERROR_MARK
+from .programs._program import ERROR_DIR, ERROR_MARK
 
 
 def mpiexec_path() -> str:
@@ -46,9 +47,16 @@ def mpiexec_command(ranks: int, args: list[str], hosts=None) -> list[str]:
             *args]  # fmt: skip
 
 
-def rank_environment() -> dict[str, str]:
-    """This environment, with one BLAS thread per rank: N ranks already use N cores."""
-    return {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+def rank_environment(error_dir: str | os.PathLike | None = None) -> dict[str, str]:
+    """This environment, with one BLAS thread per rank: N ranks already use N cores.
+
+    With ``error_dir``, a rank that fails also writes its error there
+    (:data:`~kernels.mpi4py.programs._program.ERROR_DIR`), for :func:`rank_failure`.
+    """
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    if error_dir is not None:
+        env[ERROR_DIR] = str(error_dir)
+    return env
 
 
 def output_tail(stdout: str, stderr: str, lines: int = 15) -> str:
@@ -57,9 +65,20 @@ def output_tail(stdout: str, stderr: str, lines: int = 15) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def rank_failure(completed: subprocess.CompletedProcess) -> RankFailedError:
-    """The error for a run that failed: the failing rank's message, else the output's end."""
-    marked = re.findall(rf"{ERROR_MARK} (rank \d+ of \d+: .*)", completed.stderr)
+def rank_failure(
+    completed: subprocess.CompletedProcess, error_dir: str | os.PathLike | None = None
+) -> RankFailedError:
+    """The error for a run that failed: the failing rank's message, else the output's end.
+
+    The message is looked for in the files the ranks wrote to ``error_dir`` (the lowest
+    rank's first), then in the error output.
+    """
+    written = []
+    if error_dir is not None:
+        files = Path(error_dir).glob("rank-*.txt")
+        for path in sorted(files, key=lambda p: int(p.stem.removeprefix("rank-"))):
+            written.append(path.read_text())
+    marked = re.findall(rf"{ERROR_MARK} (rank \d+ of \d+: .*)", "".join(written) + completed.stderr)
     if marked:
         return RankFailedError(f"MPI {marked[0]}")
     return RankFailedError(

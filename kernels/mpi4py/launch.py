@@ -70,15 +70,16 @@ class _HostWatch:
 
 
 def _execute(
-    command: list[str], timeout: float, hosts=None, ranks: int = 0
+    command: list[str], timeout: float, hosts=None, ranks: int = 0, error_dir=None
 ) -> subprocess.CompletedProcess:
     """Run ``command``; on timeout (or a lost host) stop it and all its ranks and raise.
 
+    A failing rank writes its error into ``error_dir`` too (:func:`rank_environment`).
     Shared memory its ranks left behind is removed either way.
     """
     before = shm.segments()
     try:
-        return run_command(command, timeout, env=rank_environment(),
+        return run_command(command, timeout, env=rank_environment(error_dir),
                            watch=None if hosts is None else _HostWatch(hosts, ranks))  # fmt: skip
     except CommandTimeoutError as exc:
         if exc.reason:
@@ -131,10 +132,10 @@ def launch(program: str, ranks: int, timeout: float = DEFAULT_TIMEOUT, hosts=Non
         args = [sys.executable, "-m", "kernels.mpi4py.programs._program", module,
                 str(payload), str(result)]  # fmt: skip
         start = time.perf_counter()
-        completed = _execute(mpiexec_command(ranks, args, hosts), timeout, hosts, ranks)
+        completed = _execute(mpiexec_command(ranks, args, hosts), timeout, hosts, ranks, folder)
         wall = time.perf_counter() - start
         if completed.returncode != 0 or not result.exists():
-            raise rank_failure(completed)
+            raise rank_failure(completed, folder)
         out = pickle.loads(result.read_bytes())
     return MPIRun(out["result"], out["compute_s"], wall, ranks)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator
 
 from ..core import shm
@@ -33,19 +34,26 @@ class RankServer:
 
     def __init__(self, ranks: int) -> None:
         self.ranks = ranks
+        # where a failing rank writes its error (rank_failure reads it)
+        self._errors = tempfile.TemporaryDirectory(prefix="kernels-mpi-errors-")
+        errors = self._errors.name
 
         def command(address: str, authkey: str) -> list[str]:
             server = [sys.executable, "-m", "kernels.mpi4py.programs._server", address, authkey]
             return mpiexec_command(ranks, server)
 
         def failure(code: int, stderr: str) -> RankFailedError:
-            return rank_failure(subprocess.CompletedProcess([], code, "", stderr))
+            return rank_failure(subprocess.CompletedProcess([], code, "", stderr), errors)
 
         try:
             self._served = ServedProcess(command, failure, f"{ranks} warm MPI ranks",
-                                         START_TIMEOUT, rank_environment())  # fmt: skip
+                                         START_TIMEOUT, rank_environment(errors))  # fmt: skip
         except TimeoutError as exc:
+            self._errors.cleanup()
             raise RankFailedError(str(exc)) from None
+        except BaseException:
+            self._errors.cleanup()
+            raise
         # The ranks have started MPI and connected: their shared memory is mapped now,
         # and is known when they are gone (a failed rank ends them all).
         self._segments = shm.mapped_by(self._served.pid)
@@ -67,6 +75,7 @@ class RankServer:
         """
         self._served.close(graceful)
         shm.remove_when_unmapped(self._segments)
+        self._errors.cleanup()
 
 
 def lent(ranks: int) -> RankServer | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import subprocess
 
 import numpy as np
 import pytest
@@ -359,6 +360,32 @@ def test_the_cartesian_stencil_is_the_reference_on_every_grid_of_ranks(ranks, di
 def test_the_cartesian_stencil_refuses_too_many_ranks_for_the_grid():
     with pytest.raises(RankFailedError, match=r"a 2 x 2 grid of ranks needs n >= 4, got n=3"):
         mpi_launch.launch("heat_cart", 4, n=3, steps=1)
+
+
+def test_a_failing_rank_is_named_when_mpiexec_loses_the_ranks_output(monkeypatch):
+    """Ranks aborting at once can stop ``mpiexec`` before their error output reaches it
+    (a test run once got "mpiexec exited with code 1" and nothing else); they also
+    write their error into the run's folder, which names them still."""
+    real = mpi_launch.run_command
+
+    def output_lost(*args, **kwargs):
+        done = real(*args, **kwargs)
+        return subprocess.CompletedProcess(done.args, done.returncode, "", "")
+
+    monkeypatch.setattr(mpi_launch, "run_command", output_lost)
+    with pytest.raises(RankFailedError, match=r"MPI rank \d of 4: ValueError: a 2 x 2 grid"):
+        mpi_launch.launch("heat_cart", 4, n=3, steps=1)
+
+
+def test_rank_failure_names_the_lowest_rank_that_wrote_its_error(tmp_path):
+    from kernels.mpi4py.commands import rank_failure
+    from kernels.mpi4py.programs._program import ERROR_MARK
+
+    for rank in (10, 2):
+        (tmp_path / f"rank-{rank}.txt").write_text(f"{ERROR_MARK} rank {rank} of 12: E: {rank}\n")
+    lost = subprocess.CompletedProcess([], 1, "", "")
+    assert str(rank_failure(lost, tmp_path)) == "MPI rank 2 of 12: E: 2"
+    assert str(rank_failure(lost)) == "mpiexec exited with code 1:\n"  # nothing to name
 
 
 def test_split_makes_one_communicator_per_row_of_ranks():

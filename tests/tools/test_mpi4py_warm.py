@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import subprocess
 import time
 
 import numpy as np
@@ -59,6 +60,19 @@ def test_a_failing_rank_names_itself_and_the_warm_ranks_are_dropped():
         assert warm.lent(2) is None and _mpiexecs() == []
         assert shm.segments() <= before  # the failed ranks' shared memory is gone too
         assert mpi_launch.launch("misbehave", 2).result == 2  # a cold launch still works
+
+
+def test_a_failing_warm_rank_is_named_when_its_output_is_lost(monkeypatch):
+    real = warm.rank_failure
+
+    def output_lost(completed, *args):  # as if mpiexec had stopped before forwarding it
+        return real(subprocess.CompletedProcess([], completed.returncode, "", ""), *args)
+
+    monkeypatch.setattr(warm, "rank_failure", output_lost)
+    with warm.warm_ranks([2]):
+        with pytest.raises(RankFailedError, match=r"MPI rank 1 of 2: ValueError: rank 1 was"):
+            mpi_launch.launch("misbehave", 2, fail_rank=1)
+        assert warm.lent(2) is None and _mpiexecs() == []
 
 
 def test_a_stuck_rank_is_stopped_at_the_timeout():

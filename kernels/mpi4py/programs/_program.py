@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import pickle
 import sys
 import traceback
+from pathlib import Path
 
 # The line the launcher looks for in the output to name the rank that failed.
 ERROR_MARK = "KERNELS-MPI-RANK-ERROR"
+# The folder (an environment variable the launcher sets) where a failing rank also
+# writes that line, as rank-<rank>.txt: when several ranks abort at once, mpiexec can
+# stop the others before their output reaches it, and the run's error output came back
+# empty ("mpiexec exited with code 1", seen in a test run).
+ERROR_DIR = "KERNELS_MPI_ERROR_DIR"
 
 
 def solve_timed(comm, module: str, params: dict):
@@ -27,9 +35,15 @@ def solve_timed(comm, module: str, params: dict):
 
 
 def abort_all(comm, exc: BaseException) -> None:
-    """End every rank at once, after writing this rank's error where the launcher looks."""
+    """End every rank at once, after writing this rank's error where the launcher looks
+    (its error output, and the :data:`ERROR_DIR` folder if one is set)."""
     detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    sys.stderr.write(f"{ERROR_MARK} rank {comm.rank} of {comm.size}: {detail}\n")
+    line = f"{ERROR_MARK} rank {comm.rank} of {comm.size}: {detail}\n"
+    folder = os.environ.get(ERROR_DIR)
+    if folder:
+        with contextlib.suppress(OSError):
+            Path(folder, f"rank-{comm.rank}.txt").write_text(line)
+    sys.stderr.write(line)
     sys.stderr.write(traceback.format_exc())
     sys.stderr.flush()
     comm.Abort(1)
