@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -277,12 +278,14 @@ class NotebookRuns:
 
     def __init__(self) -> None:
         self._before: dict[Path, set[int]] = {}
+        self._folders: dict[Path, set[Path]] = {}
         self._failed: set[Path] = set()
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_setup(self, item):
         if _notebook_cell(item) and item.path not in self._before:
             self._before[item.path] = {p.pid for p in live_children()}
+            self._folders[item.path] = _kernels_temp_folders()
         return (yield)
 
     @pytest.hookimpl(wrapper=True)
@@ -302,8 +305,13 @@ class NotebookRuns:
             before = self._before.pop(item.path, set())
             # the kernel and its children exit
             left = leftover_children(before, grace=float(item.config.getini("notebook_exit_grace")))
-            if left:
-                raise AssertionError(f"{item.path.name} left processes running: {left}")
+            # the book's own temporary folders (kernels-*): gone once the kernel has exited
+            litter = _kernels_temp_folders() - self._folders.pop(item.path, set())
+            problems = [*([f"left processes running: {left}"] if left else []),
+                        *([f"left folders in the temporary directory: "
+                           f"{sorted(map(str, litter))}"] if litter else [])]  # fmt: skip
+            if problems:
+                raise AssertionError(f"{item.path.name} " + "; and ".join(problems))
             if item.path not in self._failed:
                 EXECUTED[item.path.resolve()] = item.parent.nb
         return result
@@ -311,6 +319,10 @@ class NotebookRuns:
 
 def _notebook_cell(item) -> bool:
     return item.path.suffix == ".ipynb"
+
+
+def _kernels_temp_folders() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("kernels-*"))
 
 
 def _stop_kernel_gracefully(self) -> None:

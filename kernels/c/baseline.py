@@ -60,7 +60,8 @@ def kernels_source() -> str:
 
 @functools.cache
 def build() -> Path:
-    """Compile the program once per process and return the executable's path.
+    """The compiled program's path: compiled once per machine and kept
+    (:func:`kernels.core.cprograms.build_c_program`).
 
     Raises
     ------

@@ -47,7 +47,7 @@ def delay_ns(text: str) -> int:
 
 @functools.cache
 def build() -> Path:
-    """Compile the delay line once per process and return the executable's path."""
+    """The compiled delay line's path: compiled once per machine and kept."""
     return build_c_program("delayline", {"delayline.c": SOURCE.read_text()}, ["-O2", "-Wall"],
                            DelayLineUnavailable, "for delayed links", "see the errors")  # fmt: skip
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -153,6 +155,9 @@ def test_a_notebook_that_leaves_a_process_running_fails(tmp_path):
         "import multiprocessing, pathlib\n"
         "lock = multiprocessing.get_context('spawn').Lock()\n"
         "pathlib.Path('semaphore').write_text(lock._semlock.name)\n"
+    ), nbformat.v4.new_code_cell(
+        "import tempfile\n"
+        "pathlib.Path('folder').write_text(tempfile.mkdtemp(prefix='kernels-leak-'))\n"
     )]  # fmt: skip
     nbformat.write(nb, tmp_path / "leaks.ipynb")
     env = os.environ | {"PYTHONPATH": str(ROOT / "tests")}
@@ -167,8 +172,11 @@ def test_a_notebook_that_leaves_a_process_running_fails(tmp_path):
         for process in psutil.process_iter(["cmdline"]):
             if process.info["cmdline"] and "time.sleep(300)" in " ".join(process.info["cmdline"]):
                 process.kill()
+        with contextlib.suppress(OSError):
+            shutil.rmtree((tmp_path / "folder").read_text())
     assert done.returncode != 0, done.stdout[-2000:]
     assert "leaks.ipynb left processes running" in done.stdout, done.stdout[-2000:]
+    assert "left folders in the temporary directory" in done.stdout, done.stdout[-2000:]
     semaphore = (tmp_path / "semaphore").read_text()  # "/mp-..."; in /dev/shm as sem.mp-...
     assert not (Path("/dev/shm") / f"sem.{semaphore.lstrip('/')}").exists()
 
