@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .errors import CommandTimeoutError
-from .machine import c_compiler, cpu_model
+from .machine import c_compiler, cpu_model, cpuinfo
 from .subprocesses import run_command
 
 #: Environment variable naming the folder for compiled programs (instead of the default).
@@ -48,18 +48,17 @@ def _compiler_version(cc: str) -> str:
     return ""
 
 
-def _cpu_flags() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                return line
-    return ""
-
-
 def build_key(cc: str, files: Mapping[str, str], flags: Sequence[str]) -> str:
     """A hash of what decides the executable: sources, flags, compiler, processor."""
     digest = hashlib.sha256()
-    parts = [cc, _compiler_version(cc), *flags, platform.machine(), cpu_model(), _cpu_flags()]
+    parts = [
+        cc,
+        _compiler_version(cc),
+        *flags,
+        platform.machine(),
+        cpu_model(),
+        cpuinfo().get("flags", ""),
+    ]
     for name in sorted(files):
         parts += [name, files[name]]
     for part in parts:

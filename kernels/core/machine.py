@@ -39,6 +39,16 @@ int main(void) {
 """
 
 
+def cpuinfo() -> dict[str, str]:
+    """``/proc/cpuinfo``'s first processor as ``{field: value}`` (empty where there is none)."""
+    fields: dict[str, str] = {}
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip().lower(), value.strip())
+    return fields
+
+
 def cpu_model() -> str:
     """The CPU's model name (``/proc/cpuinfo`` on Linux, else ``platform.processor()``)."""
     with contextlib.suppress(OSError):

@@ -13,11 +13,11 @@ authority.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
-from pathlib import Path
 
 import psutil
+
+from . import machine
 
 # One Mandelbrot iteration: zr*zr, zi*zi, 2*zr*zi (4 multiplies); the escape test
 # zr*zr + zi*zi, zr*zr - zi*zi + cr, ... + ci (4 adds). The book's kernels are compiled
@@ -54,15 +54,6 @@ class Peak:
         return self.ghz * 1e9 * self.doubles * self.units * (2 if fused and self.fma else 1)
 
 
-def _cpuinfo() -> dict[str, str]:
-    fields: dict[str, str] = {}
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            fields.setdefault(key.strip().lower(), value.strip())
-    return fields
-
-
 def core_peak(cpuinfo: dict[str, str] | None = None, mhz: float | None = None) -> Peak:
     """Estimate one core's peak from ``/proc/cpuinfo`` (flags, vendor) and the clock.
 
@@ -85,7 +76,7 @@ def core_peak(cpuinfo: dict[str, str] | None = None, mhz: float | None = None) -
     >>> core_peak(zen5, mhz=2000.0).flops() / 1e9
     64.0
     """
-    info = _cpuinfo() if cpuinfo is None else cpuinfo
+    info = machine.cpuinfo() if cpuinfo is None else cpuinfo
     flags = set(info.get("flags", "").split())
     vendor = info.get("vendor_id", "")
     if mhz is None:

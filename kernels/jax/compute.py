@@ -197,18 +197,14 @@ def jit_for_cpu(function):
 
 
 @functools.cache
-def _tiles_program():
-    return jit_for_cpu(tile_counts)
+def _counts_program(platform: str):
+    return jit_for_cpu(counts_for(platform))
 
 
 def mandelbrot_tiles(re, im, max_iter) -> jax.Array:
-    """The image's escape counts, :func:`tile_counts` compiled (once) for this backend."""
-    return _tiles_program()(re, im, max_iter)
-
-
-@functools.cache
-def _counts_program(platform: str):
-    return jit_for_cpu(counts_for(platform))
+    """The image's escape counts, :func:`tile_counts` compiled (once) for this backend:
+    on a CPU, the program :func:`mandelbrot_counts` runs."""
+    return _counts_program("cpu")(re, im, max_iter)
 
 
 def mandelbrot_counts(re, im, max_iter) -> jax.Array:
