@@ -37,26 +37,35 @@ def escape_count(cr: float, ci: float, max_iter: int) -> int:
     return n
 
 
-LANES = 64  # points iterated in lock-step by escape_counts_lanes
+# Points iterated in lock-step by escape_counts_lanes: 48, not the 64 of the C and
+# Cython kernels, so that LLVM keeps every lane's state in registers (see there).
+LANES = 48
 
 
-@intrinsic
-def _lane_state(typingctx):
-    """A pointer to ``4 * LANES`` float64s in the calling function's stack frame.
+def _stack_array(element: ir.Type, numba_type: types.Type, length: int):
+    """An intrinsic: a pointer to ``length`` values in the calling function's stack frame.
 
-    The stack block a C function's local arrays live in, aligned to 64 bytes (a cache
-    line, one AVX-512 vector). numba has no local arrays; this asks LLVM for one, and
-    ``numba.carray`` gives it the shape of an array. It lives until the function
-    returns, so it must not escape.
+    Where a C function's local arrays live, aligned to 64 bytes (a cache line, one
+    AVX-512 vector). numba has no local arrays; this asks LLVM for one at each place it
+    is called, and ``numba.carray`` gives it the shape of an array. It lives until the
+    function returns, so it must not escape.
     """
 
-    def codegen(context, builder, signature, args):
-        with builder.goto_entry_block():
-            block = builder.alloca(ir.ArrayType(ir.DoubleType(), 4 * LANES))
-            block.align = 64
-        return builder.bitcast(block, ir.DoubleType().as_pointer())
+    @intrinsic
+    def stack_array(typingctx):
+        def codegen(context, builder, signature, args):
+            with builder.goto_entry_block():
+                block = builder.alloca(ir.ArrayType(element, length))
+                block.align = 64
+            return builder.bitcast(block, element.as_pointer())
 
-    return types.CPointer(types.float64)(), codegen
+        return types.CPointer(numba_type)(), codegen
+
+    return stack_array
+
+
+_lane_doubles = _stack_array(ir.DoubleType(), types.float64, LANES)
+_lane_int32s = _stack_array(ir.IntType(32), types.int32, LANES)
 
 
 @njit(cache=True, nogil=True)
@@ -70,45 +79,49 @@ def escape_counts_lanes(re: np.ndarray, ci: float, max_iter: int, out: np.ndarra
     count is exactly :func:`escape_count`'s. Lanes past the row's end start at
     ``max_iter`` and never iterate.
 
-    The lanes' state is three rows of one array (``zr``, ``zi``, ``c``), not three
-    arrays: LLVM then knows they do not overlap and vectorises the lane loop (with
-    separate arrays this loop ran about 3x slower). The squares are computed where they
-    are used, as in the C program, not kept in rows of their own: two rows fewer to load
-    and store per step (0.050 s against 0.065 s at 1200x1000x500 on an AMD EPYC, Zen 4).
-    The step is compared with the int32 counts as an int32: numba's loop counter is an
-    int64, and comparing with it widened every count first (0.052 s against 0.042 s).
+    The lanes' state (``zr``, ``zi``, ``c`` and the counts) lives in arrays on the
+    stack, one per quantity, as a C function's local arrays do (:func:`_stack_array`).
+    Four small arrays of known size at fixed places: LLVM knows they do not overlap,
+    vectorises the lane loop and keeps the arrays in vector registers from one step to
+    the next, as gcc does with the C kernel's. 48 lanes are 6 AVX-512 vectors per array;
+    64 lanes' state and temporaries did not fit LLVM's allocation of the 32 registers,
+    and it spilled some to memory every step. On an AMD EPYC (Zen 5), at 1200x1000x500:
+    0.024-0.025 s with 48 lanes, 0.032 s with 64 and 0.029 s with 32; 0.028-0.030 s for
+    the earlier kernel (64 lanes in one heap-free block of rows, ``zr`` and ``zi``
+    loaded and stored on every step), and 0.027 s for the C program.
 
-    That array and the counts live on the stack, as a C function's local arrays do
-    (:func:`_lane_state`). On the heap (``np.empty``), the same machine code ran at
-    0.050 s in one process and 0.080 or 0.100 s in the next: the loop reloads values
-    it keeps on the stack, and where the stack sits relative to the heap block changes
-    from process to process (the stack's start is randomised). The likely cause is "4K
-    aliasing": when a load's address matches an earlier store's in its last 12 bits,
-    the processor holds the load back. On the stack, the distance between them is fixed,
-    and the time was 0.051–0.055 s in every process.
+    On the heap (``np.empty``), the state's arrays may overlap as far as LLVM knows, and
+    the lane loop stayed scalar and ran about 3x slower; a single heap block also ran
+    at a speed that changed from process to process with the stack's (randomised)
+    start, likely through "4K aliasing" between the stack and the block. On the stack
+    neither happens.
+    The squares are computed where they are used, not kept in arrays of their own, and
+    the step is compared with the int32 counts as an int32 (numba's loop counter is an
+    int64, and comparing with it widened every count on every step).
     """
-    block = numba.carray(_lane_state(), (4 * LANES,))  # 3 rows of doubles, int32 counts
-    z = block[: 3 * LANES].reshape((3, LANES))  # rows: zr, zi, c
-    count = block[3 * LANES :].view(np.int32)[:LANES]
+    zr = numba.carray(_lane_doubles(), (LANES,))
+    zi = numba.carray(_lane_doubles(), (LANES,))
+    c = numba.carray(_lane_doubles(), (LANES,))
+    count = numba.carray(_lane_int32s(), (LANES,))
     for j0 in range(0, re.size, LANES):
         m = min(LANES, re.size - j0)
         for lane in range(LANES):
-            z[0, lane] = z[1, lane] = 0.0
-            z[2, lane] = re[j0 + lane] if lane < m else 0.0
+            zr[lane] = zi[lane] = 0.0
+            c[lane] = re[j0 + lane] if lane < m else 0.0
             count[lane] = 0 if lane < m else max_iter
         for n in range(max_iter):
             any_active = False
-            step = np.int32(n)  # the counts' type: no widening of 64 counts per step
+            step = np.int32(n)  # the counts' type: no widening of the counts per step
             for lane in range(LANES):
-                zr, zi = z[0, lane], z[1, lane]
-                zr2, zi2 = zr * zr, zi * zi
-                still = (zr2 + zi2 <= 4.0) & (count[lane] == step)
+                x, y = zr[lane], zi[lane]
+                x2, y2 = x * x, y * y
+                still = (x2 + y2 <= 4.0) & (count[lane] == step)
                 count[lane] += still
                 any_active |= still
-                new_zi = 2.0 * zr * zi + ci
-                new_zr = zr2 - zi2 + z[2, lane]
-                z[0, lane] = new_zr if still else zr
-                z[1, lane] = new_zi if still else zi
+                new_zi = 2.0 * x * y + ci
+                new_zr = x2 - y2 + c[lane]
+                zr[lane] = new_zr if still else x
+                zi[lane] = new_zi if still else y
             if not any_active:
                 break
         for lane in range(m):
