@@ -81,6 +81,40 @@ def test_prepare_after_jax_started_says_the_count_is_fixed():
     assert len(jax.devices()) == count
 
 
+TILE_LOOP_PROGRAM = """
+import os, sys
+if sys.argv[1] == "unset":
+    os.environ.pop("XLA_FLAGS", None)
+else:
+    os.environ["XLA_FLAGS"] = sys.argv[1]
+from kernels.jax import compute  # sets XLA's option before JAX starts
+import jax
+from kernels.problems import mandelbrot
+with jax.enable_x64(True):
+    re, im = mandelbrot.coordinates(40, 30)
+    text = compute.jit_for_cpu(compute.tile_counts).lower(re, im, 50).compile().as_text()
+tile_loops = [line for line in text.splitlines() if "c128[64]" in line and " call(" in line]
+print(os.environ.get("XLA_FLAGS", ""))
+print(sum('xla_cpu_small_call="true"' in line for line in tile_loops))
+"""
+
+
+def test_each_tile_loop_is_compiled_as_one_function_unless_the_reader_says_otherwise():
+    def run(flags):
+        done = subprocess.run([sys.executable, "-c", TILE_LOOP_PROGRAM, flags],
+                              capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split("\n")[:2]
+
+    flags, compiled_whole = run("unset")
+    assert "xla_cpu_small_while_loop_byte_threshold=65536" in flags and int(compiled_whole) > 0
+    theirs = "--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=1024"
+    flags, compiled_whole = run(theirs)
+    assert flags == theirs and int(compiled_whole) == 0
+    flags, _ = run("--xla_cpu_enable_fast_math=false")
+    assert flags.startswith("--xla_cpu_enable_fast_math=false --xla_backend_extra_options=")
+
+
 def test_failing_worker_is_a_clear_error():
     with pytest.raises(WorkerDiedError, match="jax-sharded worker process .* failed"):
         jax_devices.run_in_worker("no-such-problem", 2, {})
