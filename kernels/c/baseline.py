@@ -3,9 +3,9 @@
 :func:`build` compiles ``mandelbrot.c`` (shipped with the package) with the machine's C
 compiler with the extensions' flags; :func:`run` runs it and returns its counts and the
 seconds its loop took, measured inside the program (no process start-up) on a pass after
-a warm-up pass. Its ``lanes``
-kernel is the Cython and numba kernels' algorithm (64 points in lock-step), so it is the
-fair ceiling; ``scalar`` is the textbook one-point loop. The chapters set every tool's
+a warm-up pass. Its ``lanes`` kernel is the compiled backends' algorithm (64 points in
+lock-step, as in Cython; numba's takes 48), so it is the fair ceiling; ``scalar`` is the
+textbook one-point loop. The chapters set every tool's
 time beside this one.
 """
 

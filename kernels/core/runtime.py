@@ -17,6 +17,8 @@ from .machine import usable_cores
 # numba's pool is at least this large, so that the tests and chapters can ask for 4
 # threads on a 2-core machine (and see what oversubscription does).
 MIN_THREAD_POOL = 4
+# What prepare reports for a setting that JAX, once started, no longer reads.
+JAX_STARTED = "fixed: JAX had already started"
 
 # XLA runs a CPU while_loop turn by turn, each turn a few calls from its runtime (the
 # condition, then the body), unless the loop reads and writes at most this many bytes:
@@ -85,12 +87,12 @@ def prepare(workers: int | None = None) -> dict[str, int | str]:
         try:
             jax.config.update("jax_num_cpu_devices", max(want, jax.config.jax_num_cpu_devices))
             done["jax_cpu_devices"] = want
-            done["xla_flags"] = request_xla_options()
         except RuntimeError:  # JAX has run something: its device count is fixed
-            done["jax_cpu_devices"] = "fixed: JAX had already started"
-            done["xla_flags"] = "fixed: JAX had already started"
+            done["jax_cpu_devices"] = JAX_STARTED
     else:
         os.environ.setdefault("JAX_NUM_CPU_DEVICES", str(want))
         done["jax_cpu_devices"] = int(os.environ["JAX_NUM_CPU_DEVICES"])
-        done["xla_flags"] = request_xla_options()
+    # XLA has read its options once JAX has run something.
+    started = done["jax_cpu_devices"] == JAX_STARTED
+    done["xla_flags"] = JAX_STARTED if started else request_xla_options()
     return done

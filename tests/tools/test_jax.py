@@ -93,7 +93,8 @@ from kernels.problems import mandelbrot
 with jax.enable_x64(True):
     re, im = mandelbrot.coordinates(40, 30)
     text = compute.jit_for_cpu(compute.tile_counts).lower(re, im, 50).compile().as_text()
-tile_loops = [line for line in text.splitlines() if "c128[64]" in line and " call(" in line]
+tile = f"c128[{compute.TILE_ROWS * compute.TILE_COLS}]"  # a tile's z
+tile_loops = [line for line in text.splitlines() if tile in line and " call(" in line]
 print(os.environ.get("XLA_FLAGS", ""))
 print(sum('xla_cpu_small_call="true"' in line for line in tile_loops))
 """
