@@ -102,7 +102,7 @@ def runs(
     """``repeat`` timed passes of the loop in one run of the program, after a warm-up pass.
 
     A fresh process's first pass is slower than the ones after it (cold caches and branch
-    predictors, the clock still rising: 0.030 s against 0.027 s at 1200x1000x500 on an
+    predictors, the clock still rising: 0.025-0.032 s against 0.024 s at 1200x1000x500 on an
     AMD EPYC, Zen 5), as a Python tool's first call is; the benchmarks leave that call
     out (their warm-up), and so this leaves out the program's first pass. Every pass
     computes the same counts; the program writes the last.

@@ -26,21 +26,25 @@ static int escape_count(double cr, double ci, int max_iter) {
 /* A lane is still iterating at step n exactly when its count is n: once it escapes,
    its count falls behind and never changes again. Lanes past m start at max_iter.
    The squares are computed where they are used, not kept in arrays of their own: two
-   arrays fewer to load and store per step (15% faster with gcc 12 on an AMD EPYC). */
+   arrays fewer to load and store per step (15% faster with gcc 12 on an AMD EPYC).
+   The counts are 64-bit, as wide as the doubles: one comparison of 8 doubles gives the
+   mask for 8 counts. With 32-bit counts (16 to a 512-bit vector) gcc joined two masks
+   into one before every count update, and the C program ran 9% slower on an AMD EPYC
+   (Zen 5): 0.0268 s against 0.0244 s at 1200x1000x500. */
 static void escape_counts_lanes(const double *cr, double ci, int m, int max_iter, int *out) {
     double zr[LANES], zi[LANES], c[LANES];
-    int count[LANES];
+    long long count[LANES];
     for (int lane = 0; lane < LANES; lane++) {
         zr[lane] = zi[lane] = 0.0;
         count[lane] = lane < m ? 0 : max_iter;
         c[lane] = lane < m ? cr[lane] : 0.0;
     }
-    for (int n = 0; n < max_iter; n++) {
-        int any_active = 0;
+    for (long long n = 0; n < max_iter; n++) {
+        long long any_active = 0;
         for (int lane = 0; lane < LANES; lane++) {
             double x = zr[lane], y = zi[lane];
             double x2 = x * x, y2 = y * y;
-            int still = (x2 + y2 <= 4.0) & (count[lane] == n);
+            long long still = (x2 + y2 <= 4.0) & (count[lane] == n);
             count[lane] += still;
             any_active |= still;
             double new_zi = 2.0 * x * y + ci;

@@ -5,8 +5,8 @@
  * rows shared among THREADS OpenMP threads with schedule(dynamic), PASSES times (default
  * 1), writes them to OUTFILE as raw int32 (row by row) and prints the seconds each pass
  * took, one line per pass. A fresh process's first pass is the slow one (cold caches
- * and branch predictors, the clock still rising): 0.030 s against 0.027 s for the
- * passes after it at 1200x1000x500 on an AMD EPYC (Zen 5), so a fair measurement
+ * and branch predictors, the clock still rising): 0.025-0.032 s against 0.024 s for
+ * the passes after it at 1200x1000x500 on an AMD EPYC (Zen 5), so a fair measurement
  * leaves it out, as it leaves out a Python tool's first call.
  * "lanes" (the default) iterates 64 neighbouring points in lock-step, as the Cython
  * kernel does (numba's, 48); "scalar" is the textbook loop, one point at a time.

@@ -68,7 +68,7 @@ def mandelbrot_sources() -> list[Source]:
                "python", _functions("kernels.mpi4py.programs.mandelbrot.solve")),
         Source("cython", "typed C loops, 64 points in lock-step, prange over rows", "cython",
                shown.file_text("kernels.cython.compiled", "mandelbrot.pyx")),
-        Source("numba", "@njit loops, 64 points in lock-step, prange over threads", "python",
+        Source("numba", "@njit loops, 48 points in lock-step, prange over threads", "python",
                _functions(f"{numba}.escape_counts_lanes", f"{numba}.mandelbrot_counts",
                           f"{numba}.mandelbrot_counts_parallel")),
         Source("jax", "a lax.while_loop per 16x16 tile, 8 steps a turn; tiles by lax.map",

@@ -34,14 +34,18 @@ cdef inline void escape_counts_lanes(const double *cr, double ci, int m, int max
     is ``n``: once it escapes its count falls behind and it never changes again, so
     every count is exactly the one-point loop's. Lanes past ``m`` start at ``max_iter``
     and never iterate. The squares are computed where they are used, not kept in arrays
-    of their own: two arrays fewer to load and store per step.
+    of their own: two arrays fewer to load and store per step. The counts are 64-bit,
+    as wide as the doubles, so one comparison's mask of 8 lanes serves 8 counts (with
+    ``int`` counts gcc joined two masks per update: 0.027 s against 0.023 s at
+    1200x1000x500 on an AMD EPYC, Zen 5).
     """
     cdef double zr[LANES]
     cdef double zi[LANES]
     cdef double c[LANES]
-    cdef int count[LANES]
+    cdef long long count[LANES]
     cdef double x, y, x2, y2, new_zr, new_zi
-    cdef int n, lane, still, any_active
+    cdef long long n, still, any_active
+    cdef int lane
     for lane in range(LANES):
         zr[lane] = zi[lane] = 0.0
         count[lane] = 0 if lane < m else max_iter
