@@ -71,7 +71,7 @@ def mandelbrot_sources() -> list[Source]:
         Source("numba", "@njit loops, 48 points in lock-step, prange over threads", "python",
                _functions(f"{numba}.escape_counts_lanes", f"{numba}.mandelbrot_counts",
                           f"{numba}.mandelbrot_counts_parallel")),
-        Source("jax", "a lax.while_loop per 16x16 tile, 8 steps a turn; tiles by lax.map",
+        Source("jax", "a lax.while_loop per 8x8 tile, 4 steps a turn; tiles by lax.fori_loop",
                "python", _functions(f"{jax}.escape_counts_unrolled", f"{jax}.tile_counts",
                                     f"{jax}.mandelbrot_sharded")),
         Source("C", "the ceiling: the same 64-lane loop in plain C with OpenMP", "c",

@@ -66,7 +66,7 @@ def _sharded(problem: str, workers: int, params: dict):
 
 
 def mandelbrot_jax(workers: int, width: int, height: int, max_iter: int) -> np.ndarray:
-    """Tiles of 16x16 points, each in its own ``lax.while_loop``, in a ``lax.fori_loop``
+    """Tiles of 8x8 points, each in its own ``lax.while_loop``, in a ``lax.fori_loop``
     (on a GPU, the whole grid in one ``while_loop``)."""
     return run_single("mandelbrot", {"width": width, "height": height, "max_iter": max_iter})
 
