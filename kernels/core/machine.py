@@ -51,10 +51,10 @@ def cpuinfo() -> dict[str, str]:
 
 def cpu_model() -> str:
     """The CPU's model name (``/proc/cpuinfo`` on Linux, else ``platform.processor()``)."""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith(("model name", "hardware", "cpu model")):
-                return line.split(":", 1)[1].strip()
+    info = cpuinfo()
+    for field in ("model name", "hardware", "cpu model"):
+        if info.get(field):
+            return info[field]
     return platform.processor() or platform.machine() or "unknown CPU"
 
 
