@@ -40,7 +40,7 @@ def check_closure_map(func: Callable[[list, list, int], list]) -> CheckResult:
     rng = fresh_rng()
     cases = [([float(rng.integers(-5, 6))], [float(rng.uniform(-3, 3))], 1), ([1.0, 2.0], [], 2)]
     for workers in (2, 3):
-        coefficients = [float(c) for c in rng.integers(-9, 10, int(rng.integers(2, 6)))]
+        coefficients = _coefficients_not_a_palindrome(rng)
         xs = [float(x) for x in np.round(rng.uniform(-4, 4, int(rng.integers(8, 30))), 3)]
         cases.append((coefficients, xs, workers))
     for coefficients, xs, workers in cases:
@@ -61,6 +61,15 @@ def check_closure_map(func: Callable[[list, list, int], list]) -> CheckResult:
         if xs and workers > 1 and len(watch.pids) < workers:
             return _too_few_workers(case, len(watch.pids), workers)
     return passed("a notebook-defined class went to the workers and back.")
+
+
+def _coefficients_not_a_palindrome(rng) -> list[float]:
+    """2 to 5 integer coefficients that differ from their reverse, so that a polynomial
+    evaluated from the wrong end (lowest power first) gives other values."""
+    while True:
+        coefficients = [float(c) for c in rng.integers(-9, 10, int(rng.integers(2, 6)))]
+        if coefficients != coefficients[::-1]:
+            return coefficients
 
 
 def _generator():

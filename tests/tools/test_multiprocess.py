@@ -11,6 +11,7 @@ import pickle
 
 import dill
 import multiprocess
+import numpy as np
 import pytest
 from checker_cases import assert_checker_contract, case_id
 
@@ -154,6 +155,15 @@ CASES = [
 @pytest.mark.parametrize(("check", "right", "wrongs"), CASES, ids=case_id)
 def test_checkers_pass_right_and_fail_wrong_answers(check, right, wrongs):
     assert_checker_contract(check, right, wrongs)
+
+
+def test_closure_map_coefficients_are_never_a_palindrome():
+    """Reversed, a palindrome's polynomial is the same: evaluated lowest power first it
+    would pass (both of the checker's cases were one in a fresh-clone run: about 1 run in
+    1,300 draws two)."""
+    rng = np.random.default_rng(0)
+    drawn = [multiprocess_checks._coefficients_not_a_palindrome(rng) for _ in range(2000)]
+    assert all(2 <= len(c) <= 5 and c != c[::-1] for c in drawn)
 
 
 # --- Functions defined in a notebook, sent to worker processes, in a real Jupyter kernel.
