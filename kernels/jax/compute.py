@@ -218,29 +218,42 @@ def mandelbrot_counts(re, im, max_iter) -> jax.Array:
     return _counts_program(jax.default_backend())(re, im, max_iter)
 
 
-def interleaved_order(height: int, devices: int) -> np.ndarray:
-    """Row order that deals rows round-robin: block ``d`` holds rows ``d, d+D, d+2D, ...``.
+def dealt_rows(im: np.ndarray, devices: int) -> np.ndarray:
+    """The rows' imaginary parts dealt round-robin: column ``d`` holds rows ``d, d+D, ...``.
 
-    ``height`` is padded up to a multiple of ``devices``; indices ``>= height`` are the
-    padding rows, dropped afterwards.
+    A ``(rows, devices)`` array, padded with zeros up to a multiple of ``devices`` rows.
+    Read row by row, it is ``im`` in its own order: sharded by columns, device ``d``
+    gets every ``D``-th row, and the counts, sharded the same way, come back as the
+    image without reordering.
 
     Examples
     --------
-    >>> interleaved_order(5, 2).tolist()
-    [0, 2, 4, 1, 3, 5]
+    >>> dealt_rows(np.array([0.0, 1.0, 2.0, 3.0, 4.0]), 2).tolist()
+    [[0.0, 1.0], [2.0, 3.0], [4.0, 0.0]]
     """
-    rows = -(-height // devices) * devices
-    return np.arange(rows).reshape(-1, devices).T.ravel()
+    rows = -(-im.size // devices)
+    padded = np.zeros(rows * devices)
+    padded[: im.size] = im
+    return padded.reshape(rows, devices)
 
 
 @functools.cache
 def mandelbrot_program(mesh):
-    """The compiled sharded Mandelbrot for ``mesh`` (built once per mesh)."""
+    """The compiled sharded Mandelbrot for ``mesh`` (built once per mesh).
 
-    @partial(jax.shard_map, mesh=mesh, check_vma=False, in_specs=(jax.P(), jax.P(AXIS), jax.P()),
-             out_specs=jax.P(AXIS))  # fmt: skip
-    def rows(re, im_block, max_iter):
-        return counts(re, im_block, max_iter)
+    Device ``d`` gets column ``d`` of :func:`dealt_rows` (its rows, one in ``D``) and
+    returns their counts as slice ``d`` of a ``(rows, D, width)`` image: laid out in
+    memory, that is the image's rows in order, so that the shards are copied straight
+    into place. (Dealt as one block of rows per device and put back in order on the
+    host, the reordering took 0.4 ms of a 6 ms call at 800x600x200 on 2 CPU devices.)
+    """
+
+    columns = jax.P(None, AXIS)
+
+    @partial(jax.shard_map, mesh=mesh, check_vma=False, in_specs=(jax.P(), columns, jax.P()),
+             out_specs=columns)  # fmt: skip
+    def rows(re, im_column, max_iter):
+        return counts(re, im_column[:, 0], max_iter)[:, None, :]
 
     counts = counts_for(mesh.devices.flat[0].platform)
 
@@ -249,11 +262,9 @@ def mandelbrot_program(mesh):
 
 def mandelbrot_sharded(re: np.ndarray, im: np.ndarray, max_iter: int, mesh) -> np.ndarray:
     """The escape counts with the rows dealt round-robin to the devices of ``mesh``."""
-    order = interleaved_order(im.size, mesh.devices.size)
-    padded = np.concatenate([im, np.zeros(order.size - im.size)])[order]
-    counts = np.empty((order.size, re.size), dtype=np.int32)
-    counts[order] = np.asarray(mandelbrot_program(mesh)(re, padded, max_iter))
-    return counts[: im.size]
+    dealt = dealt_rows(im, mesh.devices.size)
+    counts = np.asarray(mandelbrot_program(mesh)(re, dealt, max_iter))
+    return counts.reshape(-1, re.size)[: im.size]
 
 
 # --- Heat ---------------------------------------------------------------------------

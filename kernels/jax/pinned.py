@@ -63,8 +63,9 @@ def can_pin(count: int) -> bool:
 
 
 def measure_pinned(
-    problems: dict[str, dict], workers: Iterable[int], repeat: int = 3
-) -> dict[str, pd.DataFrame]:
+    problems: dict[str, dict], workers: Iterable[int], repeat: int = 3,
+    budget: float | None = None,
+) -> dict[str, pd.DataFrame]:  # fmt: skip
     """Time ``jax-sharded`` with ``N`` devices on ``N`` cores, for each ``N`` and problem.
 
     One pinned worker process per device count is started first
@@ -80,6 +81,9 @@ def measure_pinned(
         Device counts (each on as many cores).
     repeat : int
         Timed runs per device count, after a warm-up run that compiles the program.
+    budget : float, optional
+        Seconds: more rounds of runs after the ``repeat`` ones, until the runs of a
+        problem have taken this long (:func:`kernels.core.bench.measure`'s ``budget``).
 
     Returns
     -------
@@ -105,7 +109,8 @@ def measure_pinned(
     tables = {}
     with warm_devices(counts) as startup:
         for problem, params in problems.items():
-            df = bench.measure(problem, ["jax-sharded"], workers=counts, repeat=repeat, **params)
+            df = bench.measure(problem, ["jax-sharded"], workers=counts, repeat=repeat,
+                               budget=budget, **params)  # fmt: skip
             df["startup_s"] = [startup[w] for w in df["workers"]]
             df["pinned"] = [can_pin(w) for w in df["workers"]]
             tables[problem] = df

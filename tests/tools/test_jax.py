@@ -20,10 +20,11 @@ from kernels.jax import pinned as jax_pinned
 from kernels.problems import mandelbrot
 
 
-def test_interleaved_order_deals_rows_round_robin_with_padding():
-    assert jax_kernels.interleaved_order(5, 2).tolist() == [0, 2, 4, 1, 3, 5]
-    assert jax_kernels.interleaved_order(4, 1).tolist() == [0, 1, 2, 3]
-    assert sorted(jax_kernels.interleaved_order(7, 3).tolist()) == list(range(9))
+def test_dealt_rows_give_each_device_every_dth_row_in_image_order():
+    im = np.arange(7.0) + 1.0
+    assert jax_kernels.dealt_rows(im, 3)[:, 1].tolist() == [2.0, 5.0, 0.0]
+    assert jax_kernels.dealt_rows(im, 3).ravel()[:7].tolist() == im.tolist()
+    assert jax_kernels.dealt_rows(im, 1).ravel().tolist() == im.tolist()
 
 
 @pytest.mark.parametrize(("width", "height", "max_iter"), [(37, 23, 50), (240, 180, 300)])
