@@ -30,7 +30,7 @@ def check_semaphore(func: Callable) -> CheckResult:
     rng = fresh_rng()
     cases = []
     for _ in range(2):
-        limit = int(rng.integers(2, 7))
+        limit = int(rng.integers(3, 7))  # batches of two would reach a limit of 2
         first = int(rng.integers(0, 1000))
         cases.append((range(first, first + 3 * limit + int(rng.integers(0, 5))), limit))
     with local_service(latency=0.05) as service:

@@ -244,12 +244,24 @@ class ChildWatch(_Sampler):
     ``pids`` holds every descendant of this process that was alive at some sample,
     except those already running when the block began (a warm pool) and the resource
     trackers that ``multiprocessing`` starts once per interpreter.
+
+    A child caught between its ``fork`` and its ``exec`` still shows this process's
+    command line, so a resource tracker seen that early would pass for a worker (a
+    one-worker cluster then counted two). Such a child is looked at again at each sample
+    until its command line changes; one that never changes (a ``fork`` worker, which
+    never calls ``exec``) counts as a worker when it ends or when the block does.
+
+    ``most`` is the most of them (past their ``exec``) alive at one sample: a worker
+    that died and was replaced is in ``pids`` twice over, not in ``most``.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.pids: set[int] = set()
         self._seen: set[int] | None = None
+        self._forked: set[int] = set()  # children not yet past their exec
+        self._own = psutil.Process().cmdline()
+        self.most = 0
 
     def sample(self) -> None:
         try:
@@ -259,15 +271,29 @@ class ChildWatch(_Sampler):
         if self._seen is None:
             self._seen = {p.pid for p in now}
             return
+        alive = {process.pid for process in now}
+        self.pids |= self._forked - alive  # ended before any exec: fork workers
+        self._forked &= alive
         for process in now:
             if process.pid in self._seen:
                 continue
-            self._seen.add(process.pid)
             try:
-                if "resource_tracker" not in " ".join(process.cmdline()):
-                    self.pids.add(process.pid)
+                command = process.cmdline()
             except psutil.Error:
                 continue
+            if command == self._own and process.pid not in self.pids:
+                self._forked.add(process.pid)
+                continue
+            self._seen.add(process.pid)
+            self._forked.discard(process.pid)
+            if "resource_tracker" not in " ".join(command):
+                self.pids.add(process.pid)
+        self.most = max(self.most, len(self.pids & alive))
+
+    def __exit__(self, *exc) -> None:
+        super().__exit__(*exc)
+        self.pids |= self._forked  # still as forked: fork workers
+        self._forked.clear()
 
 
 class ThreadStarts:

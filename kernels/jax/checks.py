@@ -61,9 +61,12 @@ def check_jax_pi(func: Callable) -> CheckResult:
     samples = int(rng.integers(150_000, 300_000))
     hint = ("draw the points with jax.random from the key you are given, and return the "
             "estimate as a number.")  # fmt: skip
-    a, again, b = (attempt(lambda k: float(func(k, samples)), k, what=f"func(key, {samples})",
-                           hint=hint) for k in (first, first, second))  # fmt: skip
-    if a != again:
+    # The same key three times: two estimates from an unseeded generator came out equal
+    # twice in 180 checks (an audit of the near misses over many draws); three rarely.
+    a, again, third, b = (attempt(lambda k: float(func(k, samples)), k,
+                                  what=f"func(key, {samples})", hint=hint)
+                          for k in (first, first, first, second))  # fmt: skip
+    if not a == again == third:
         return failed(
             "the same key gave two different estimates",
             "draw only from the key you are given (no NumPy or global state).",

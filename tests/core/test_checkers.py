@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 import importlib
+import subprocess
+import sys
 import time
 
 import pytest
@@ -119,3 +121,37 @@ def test_most_cores_stops_at_its_time_limit():
     runs.clear()
     most_cores(serial, enough=1.9, tries=3)
     assert len(runs) == 3  # without a time limit: every try
+
+
+CHILD_WATCH = """
+import os, sys, time
+from kernels.core.checking import ChildWatch
+
+def fork(then):
+    pid = os.fork()
+    if pid == 0:
+        then()
+        os._exit(0)
+    return pid
+
+def exec_as_tracker():  # caught before its exec, it shows this script's command line
+    time.sleep(0.1)
+    os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(0.2)",
+                              "resource_tracker"])
+
+with ChildWatch() as tracker:
+    os.waitpid(fork(exec_as_tracker), 0)
+with ChildWatch() as worker:
+    pid = fork(lambda: time.sleep(0.1))
+    os.waitpid(pid, 0)
+print(len(tracker.pids), worker.pids == {pid})
+"""
+
+
+def test_child_watch_counts_workers_not_a_tracker_caught_before_its_exec():
+    """A resource tracker sampled between its fork and its exec is not a worker (a
+    one-worker dask cluster passed for two so); a fork worker, which never execs, is."""
+    done = subprocess.run([sys.executable, "-c", CHILD_WATCH], capture_output=True,
+                          text=True, timeout=60, cwd=ROOT)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", "True"], done.stdout
