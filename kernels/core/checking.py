@@ -246,13 +246,14 @@ class ChildWatch(_Sampler):
     trackers that ``multiprocessing`` starts once per interpreter.
 
     A child caught between its ``fork`` and its ``exec`` still shows this process's
-    command line, so a resource tracker seen that early would pass for a worker (a
-    one-worker cluster then counted two). Such a child is looked at again at each sample
+    command line, so a resource tracker seen that early would pass for a worker. Such a
+    child is looked at again at each sample
     until its command line changes; one that never changes (a ``fork`` worker, which
     never calls ``exec``) counts as a worker when it ends or when the block does.
 
     ``most`` is the most of them (past their ``exec``) alive at one sample: a worker
-    that died and was replaced is in ``pids`` twice over, not in ``most``.
+    process started again (one dask worker once showed two processes, one after the
+    other) is in ``pids`` twice, and in ``most`` once.
     """
 
     def __init__(self) -> None:

@@ -178,8 +178,8 @@ def check_squares_on_own_cluster(func: Callable) -> CheckResult:
     if list(got or []) != [x * x for x in numbers]:
         return failed("the result is not the squares of `numbers`, in order",
                       "gather the futures in the order they were submitted.")  # fmt: skip
-    # A LocalCluster's nannies spawn one process per worker, and start another if one
-    # dies: the most running at once, not how many were ever started.
+    # A LocalCluster's nannies spawn one process per worker, and may start one again
+    # (one worker once showed two, one after the other): the most running at once.
     started = watch.most
     if started < workers:
         return failed(f"{started} worker process(es) ran at once for workers={workers}",
