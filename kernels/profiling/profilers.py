@@ -151,6 +151,27 @@ def _calls(stack: str, name: str) -> bool:
 _FAILED = ("Traceback (most recent call last)", "No module named", ": error: ")
 
 
+def program_report(stderr: str) -> str:
+    r"""The program's own error output from ``py-spy record``'s, without py-spy's lines.
+
+    py-spy's progress lines start with ``py-spy>``; when the program exits before py-spy
+    has read it, py-spy adds its own ``Error:`` and a backtrace after the program's
+    report, which would push the report out of a message that keeps the last lines.
+
+    Examples
+    --------
+    >>> program_report("py-spy> Sampling\npython: No module named m\nError: gone\n  0: x")
+    'python: No module named m'
+    """
+    lines = []
+    for line in stderr.splitlines():
+        if line.startswith("Error: "):
+            break
+        if not line.startswith("py-spy>"):
+            lines.append(line)
+    return "\n".join(lines).strip()[-500:]
+
+
 def py_spy_path() -> str:
     """The ``py-spy`` program beside this Python (or on ``PATH``); a clear error without it."""
     beside = Path(sys.executable).with_name("py-spy")
@@ -181,7 +202,7 @@ def sample_program(
             # py-spy exits 0 when the program it started fails: look for Python's report
             # (a traceback, a missing module, or argparse's usage error).
             if any(sign in run.stderr for sign in _FAILED):
-                raise RuntimeError(f"the program failed under py-spy: {run.stderr.strip()[-500:]}")
+                raise RuntimeError(f"the program failed under py-spy: {program_report(run.stderr)}")
             if run.returncode != 0 or not path.exists():
                 hint = " (on macOS, py-spy needs sudo)" if sys.platform == "darwin" else ""
                 raise RuntimeError(f"py-spy record failed{hint}: {run.stderr.strip()[-500:]}")

@@ -291,3 +291,14 @@ def test_step_in_place_checker_restores_a_tracer():
         assert sys.gettrace() is tracer
     finally:
         sys.settrace(None)
+
+
+def test_the_program_report_survives_py_spys_own_error():
+    """When the program exits before py-spy reads it, py-spy's error and backtrace follow
+    the program's report (seen once in CI); the message keeps the report."""
+    stderr = ("py-spy> Sampling process 500 times a second. Press Control-C to exit.\n\n"
+              "/usr/bin/python: No module named kernels.profiling.no_such_module\n"
+              "Error: No such file or directory (os error 2)\n\nCaused by:\n"
+              + "".join(f"   {i}: py_spy::frame_{i}\n" for i in range(40)))  # fmt: skip
+    report = profilers.program_report(stderr)
+    assert report == "/usr/bin/python: No module named kernels.profiling.no_such_module"
