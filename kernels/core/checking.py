@@ -282,7 +282,7 @@ class ChildWatch(_Sampler):
                 command = process.cmdline()
             except psutil.Error:
                 continue
-            if command == self._own and process.pid not in self.pids:
+            if command == self._own:
                 self._forked.add(process.pid)
                 continue
             self._seen.add(process.pid)
