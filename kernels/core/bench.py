@@ -95,6 +95,7 @@ def measure(
     progress: bool | Callable[[int, int, str], None] = False,
     warmup: bool | dict[str, Any] = True,
     budget: float | None = None,
+    number: int = 1,
     **params: Any,
 ) -> pd.DataFrame:
     """Time ``backends`` on ``problem`` at each worker count.
@@ -116,6 +117,12 @@ def measure(
         the stage have taken this long in all (at most :data:`MAX_ROUNDS` rounds), as
         ``timeit``'s autorange does. Points of a few milliseconds then get tens of runs
         and a steadier median; points of seconds get ``repeat``.
+    number : int
+        Calls per timed run, made back to back; the run's time is their mean (as
+        ``timeit``'s ``number``). Above 1, a run is what a call costs in a program that
+        makes it in a loop: only the first of them follows the pause in which the other
+        points ran and this point's cores were idle (on a virtual machine, an idle core
+        can take milliseconds to answer again).
     scaling : {"strong", "weak"}
         ``"strong"`` keeps the problem fixed (Amdahl); ``"weak"`` grows it with the
         worker count (Gustafson), as the problem's ``weak_scale`` defines.
@@ -134,10 +141,11 @@ def measure(
     Returns
     -------
     pandas.DataFrame
-        One row per (backend, workers): ``seconds`` (per repeat), ``median_s``, ``best_s``,
-        ``speedup`` and ``efficiency`` against the fastest 1-worker run measured (for weak
-        scaling, the scaled speedup ``p * T1 / Tp``), ``self_speedup`` and
-        ``self_efficiency`` against the same backend's own 1-worker run, ``checksum``.
+        One row per (backend, workers): ``seconds`` (one per timed run, per call),
+        ``median_s``, ``best_s``, ``speedup`` and ``efficiency`` against the fastest
+        1-worker run measured (for weak scaling, the scaled speedup ``p * T1 / Tp``),
+        ``self_speedup`` and ``self_efficiency`` against the same backend's own 1-worker
+        run, ``checksum``.
 
     Examples
     --------
@@ -155,6 +163,8 @@ def measure(
         raise ValueError(f"repeat must be an int >= 1, got {repeat!r}")
     if budget is not None and not (isinstance(budget, int | float) and budget >= 0):
         raise ValueError(f"budget must be seconds >= 0 or None, got {budget!r}")
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        raise ValueError(f"number must be an int >= 1, got {number!r}")
     names = (
         [backends] if isinstance(backends, str) else list(backends or available_backends(problem))
     )
@@ -197,9 +207,11 @@ def measure(
                 for impl, w in stage:
                     label = f"{impl.name} x{w}"
                     bar.set_postfix_str(label)
-                    elapsed, results[impl.name, w] = time_call(call_of[impl.name, w], 1, False)
+                    elapsed, results[impl.name, w] = time_call(
+                        call_of[impl.name, w], 1, False, number=number
+                    )
                     seconds[impl.name, w] += elapsed
-                    spent += elapsed[0]
+                    spent += elapsed[0] * number
                     done += 1
                     bar.update()
                     if callable(progress):

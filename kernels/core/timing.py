@@ -26,30 +26,40 @@ def checksum(result: Any) -> float:
 
 
 def time_call(
-    func: Callable[[], Any], repeat: int, warmup: bool = True, time_limit: float | None = None
-) -> tuple[list[float], Any]:
+    func: Callable[[], Any], repeat: int, warmup: bool = True, time_limit: float | None = None,
+    number: int = 1,
+) -> tuple[list[float], Any]:  # fmt: skip
     """Wall times of ``repeat`` calls of ``func`` (after one uncounted warm-up call).
 
     The warm-up absorbs one-off costs (JIT compilation, imports, caches); each timed call
     still pays whatever a real call pays, pool start-up included. With ``time_limit``
     (seconds), the timed calls stop once they have taken that long in all, after one call
-    at least.
+    at least. With ``number`` above 1, each time is the mean of that many calls made back
+    to back, as ``timeit``'s ``number``: the time per call of a program that calls it in
+    a loop, where only the first call follows a pause.
 
     Examples
     --------
     >>> seconds, result = time_call(lambda: sum(range(1000)), repeat=3)
     >>> len(seconds), result
     (3, 499500)
+    >>> calls = []
+    >>> seconds, result = time_call(lambda: calls.append(1), repeat=2, warmup=False, number=3)
+    >>> len(seconds), len(calls)
+    (2, 6)
     """
     if repeat < 1:
         raise ValueError(f"repeat must be >= 1, got {repeat}")
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        raise ValueError(f"number must be an int >= 1, got {number!r}")
     result = func() if warmup else None
     seconds = []
     for _ in range(repeat):
         start = time.perf_counter()
-        result = func()
-        seconds.append(time.perf_counter() - start)
-        if time_limit is not None and sum(seconds) >= time_limit:
+        for _ in range(number):
+            result = func()
+        seconds.append((time.perf_counter() - start) / number)
+        if time_limit is not None and number * sum(seconds) >= time_limit:
             break
     return seconds, result
 

@@ -59,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--budget", type=float, metavar="SECONDS",
         help="after --repeat rounds, more until the runs have taken this long (fast points)",
     )  # fmt: skip
+    bench.add_argument(
+        "--number", type=int, default=1, metavar="N",
+        help="calls per timed run, back to back, timed as their mean (timeit's number)",
+    )  # fmt: skip
     bench.add_argument("--scaling", choices=["strong", "weak"], default="strong")
     bench.add_argument(
         "--size", choices=["default", "quick", "test", "live", "race", "bench"],
@@ -225,7 +229,7 @@ def _bench_one(problem: str, args: argparse.Namespace, backends, workers, size: 
     params.update(dict(args.param))
     measure = functools.partial(
         bench.measure, problem, workers=workers, repeat=args.repeat, scaling=args.scaling,
-        progress=True, budget=args.budget, **params,
+        progress=True, budget=args.budget, number=args.number, **params,
     )  # fmt: skip
     df = measure(backends) if args.cold else _measure_warm(problem, backends, workers, measure)
     if args.ceiling:
@@ -234,8 +238,11 @@ def _bench_one(problem: str, args: argparse.Namespace, backends, workers, size: 
         df = bench_runs.with_ceiling(df, params, workers, args.repeat)
     shown = df.drop(columns=["problem", "params", "seconds", "scaling"])
     runs = f"{args.repeat}" if args.budget is None else f"{args.repeat}+ ({args.budget:g} s)"
+    runs += " alternating runs"
+    if args.number > 1:
+        runs += f", each the mean of {args.number} calls back to back"
     started = "started in every call" if args.cold else "started first (startup_s)"
-    print(f"{problem} {params} ({args.scaling} scaling, median of {runs} alternating runs; "
+    print(f"{problem} {params} ({args.scaling} scaling, median of {runs}; "
           f"workers {started})")  # fmt: skip
     print(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     if args.ceiling:

@@ -64,7 +64,7 @@ def can_pin(count: int) -> bool:
 
 def measure_pinned(
     problems: dict[str, dict], workers: Iterable[int], repeat: int = 3,
-    budget: float | None = None,
+    budget: float | None = None, number: int = 1,
 ) -> dict[str, pd.DataFrame]:  # fmt: skip
     """Time ``jax-sharded`` with ``N`` devices on ``N`` cores, for each ``N`` and problem.
 
@@ -84,6 +84,9 @@ def measure_pinned(
     budget : float, optional
         Seconds: more rounds of runs after the ``repeat`` ones, until the runs of a
         problem have taken this long (:func:`kernels.core.bench.measure`'s ``budget``).
+    number : int
+        Calls per timed run, back to back, their mean the run's time
+        (:func:`kernels.core.bench.measure`'s ``number``).
 
     Returns
     -------
@@ -110,7 +113,7 @@ def measure_pinned(
     with warm_devices(counts) as startup:
         for problem, params in problems.items():
             df = bench.measure(problem, ["jax-sharded"], workers=counts, repeat=repeat,
-                               budget=budget, **params)  # fmt: skip
+                               budget=budget, number=number, **params)  # fmt: skip
             df["startup_s"] = [startup[w] for w in df["workers"]]
             df["pinned"] = [can_pin(w) for w in df["workers"]]
             tables[problem] = df

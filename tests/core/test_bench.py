@@ -95,6 +95,28 @@ def test_budget_adds_rounds_to_fast_points_only(monkeypatch):
         bench.measure("heat", ["threads"], budget=-1, **SMALL)
 
 
+def test_number_times_calls_back_to_back_as_their_mean(monkeypatch):
+    calls, run = [], bench.run
+    counting = lambda *args, **kw: calls.append((args[1], args[2])) or run(*args, **kw)  # noqa: E731
+    monkeypatch.setattr(bench, "run", counting)
+    df = bench.measure("heat", ["threads"], workers=[1, 2], repeat=2, number=3, **SMALL)
+    # one warm-up each, then rounds in which each point runs three times in a row
+    one_round = [("threads", 1)] * 3 + [("threads", 2)] * 3
+    assert calls == [("threads", 1), ("threads", 2)] + one_round * 2
+    assert [len(s) for s in df["seconds"]] == [2, 2]  # one time per run of three calls
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="number must be an int >= 1"):
+            bench.measure("heat", ["threads"], number=bad, **SMALL)
+
+
+def test_number_budget_counts_every_call(monkeypatch):
+    # Each run of 3 calls spends three times its mean: 0.1 s per call reaches 0.55 s in
+    # two runs of one point, where counting one call per run would take six.
+    monkeypatch.setattr(bench, "time_call", lambda func, repeat, warmup, number: ([0.1], func()))
+    df = bench.measure("heat", ["numpy"], workers=[1], repeat=1, budget=0.55, number=3, **SMALL)
+    assert len(df["seconds"][0]) == 2
+
+
 def test_quick_sizes_leave_out_the_budget(monkeypatch):
     from kernels.core import sizes
 

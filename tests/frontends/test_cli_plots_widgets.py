@@ -103,12 +103,14 @@ def test_cli_bench_writes_json_and_plot(tmp_path):
 
 def test_cli_bench_cold_starts_the_workers_in_every_call(tmp_path):
     out = run_cli("bench", "mandelbrot", "--backends", "multiprocessing", "--workers", "2",
-                  "--repeat", "1", *TINY_IMAGE, "--cold", "--json",
+                  "--repeat", "1", *TINY_IMAGE, "--cold", "--number", "2", "--json",
                   str(tmp_path / "c.json"))  # fmt: skip
     assert out.returncode == 0, out.stderr
     (record,) = json.loads((tmp_path / "c.json").read_text())
     assert "startup_s" not in record  # paid inside each timed call
+    assert len(record["seconds"]) == 1  # one timed run, of two calls
     assert "workers started in every call" in out.stdout
+    assert "each the mean of 2 calls back to back" in out.stdout
 
 
 def test_cli_bench_all_covers_every_problem(tmp_path):
