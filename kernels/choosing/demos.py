@@ -36,16 +36,14 @@ WARM_UP_AT_SIZE = frozenset({"jax", "jax-sharded"})
 
 def head_to_head(
     params: dict, workers: Iterable[int], repeat: int, backends: Iterable[str] | None = None,
-    progress: bool = False, warm: bool = True, budget: float | None = None, number: int = 1,
+    progress: bool = False, warm: bool = True, budget: float | None = None,
 ) -> pd.DataFrame:  # fmt: skip
     """:func:`kernels.bench.measure` of Mandelbrot with every available backend.
 
     Each tool gets ``repeat`` rounds, then, with ``budget``, more until its runs have
     taken that many seconds (:func:`kernels.core.bench.measure`): a compiled tool's
     calls take a few milliseconds at the chapter's size, and tens of them give a median
-    that one disturbed run does not move. With ``number``, each timed run is the mean of
-    that many calls back to back (:func:`kernels.core.bench.measure`). Pure Python is
-    timed once (:data:`TIMED_ONCE`).
+    that one disturbed run does not move. Pure Python is timed once (:data:`TIMED_ONCE`).
     Each tool is warmed up first by a run at the quick size, JAX at the measured one
     (:data:`WARM_UP_AT_SIZE`).
 
@@ -68,8 +66,7 @@ def head_to_head(
         measure = functools.partial(
             bench.measure, "mandelbrot", [backend], workers=workers,
             repeat=1 if once else repeat, progress=progress,
-            budget=None if once else budget, number=1 if once else number, warmup=warmup,
-            **params,
+            budget=None if once else budget, warmup=warmup, **params,
         )  # fmt: skip
         tables.append(measured_on_warm_workers([backend] if warm else [], workers, measure))
     return bench.add_speedups(pd.concat(tables, ignore_index=True))

@@ -75,7 +75,11 @@ def check_escape_row(func: Callable) -> CheckResult:
         max_iter, row = int(rng.integers(2, 250)), int(rng.integers(0, height))
         if case == 0:
             row = height // 2  # the row through c = -2, where |z|^2 stays exactly 4
+        if case == 1:  # off the axis, through the set: points that iterate long
+            height, max_iter = max(height, 9), max(max_iter, 50)
         re, im = mandelbrot.coordinates(width, height)
+        if case == 1:
+            row = int(rng.choice(np.flatnonzero((im != 0) & (np.abs(im) < 0.7))))
         out = np.full(width, -1, dtype=np.int32)
         case = f"width {width}, row {row} of {height}, max_iter {max_iter}"
         attempt(func, re, float(im[row]), max_iter, out, what=f"{case}: it",
