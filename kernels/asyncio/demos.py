@@ -22,6 +22,7 @@ import httpx
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from ..core.errors import require_count
 from ..core.figures import footnote
 
 RETRYABLE = {429, 500, 502, 503, 504}
@@ -109,7 +110,7 @@ async def fetch_all(
     A :class:`asyncio.Semaphore` limits the requests in flight; a :class:`asyncio.TaskGroup`
     runs them and waits for all. Outcomes are in the order of ``items``.
     """
-    _check_concurrency(concurrency)
+    require_count("concurrency", concurrency)
     limit = asyncio.Semaphore(concurrency)
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
@@ -128,7 +129,7 @@ def fetch_all_threads(
     query: str = "", **fetch_options: Any,
 ) -> list[Outcome]:  # fmt: skip
     """Fetch every item with a pool of ``workers`` threads (blocking requests)."""
-    _check_concurrency(workers)
+    require_count("concurrency", workers)
     limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
     with (
         httpx.Client(limits=limits, trust_env=False) as client,
@@ -148,11 +149,6 @@ def fetch_all_sequential(
     """Fetch every item, one request at a time."""
     with httpx.Client(trust_env=False) as client:
         return [fetch_sync(client, _url(base, path, i, query), i, **fetch_options) for i in items]
-
-
-def _check_concurrency(value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"concurrency must be an int >= 1, got {value!r}")
 
 
 def run_coroutine(make: Callable[..., Awaitable], *args: Any, **kwargs: Any) -> Any:

@@ -16,6 +16,7 @@ import numpy as np
 
 from .api import backends as available_backends
 from .api import run
+from .errors import require_count
 from .params import validate_values
 from .registry import Backend, get_backend, get_problem
 from .timing import best_of, checksum, time_call
@@ -159,12 +160,10 @@ def measure(
     spec = get_problem(problem)
     if scaling not in SCALINGS:
         raise ValueError(f"scaling must be one of {', '.join(SCALINGS)}, got {scaling!r}")
-    if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
-        raise ValueError(f"repeat must be an int >= 1, got {repeat!r}")
+    require_count("repeat", repeat)
     if budget is not None and not (isinstance(budget, int | float) and budget >= 0):
         raise ValueError(f"budget must be seconds >= 0 or None, got {budget!r}")
-    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-        raise ValueError(f"number must be an int >= 1, got {number!r}")
+    require_count("number", number)
     names = (
         [backends] if isinstance(backends, str) else list(backends or available_backends(problem))
     )

@@ -1,5 +1,22 @@
 """Exceptions raised by :mod:`kernels` with messages a learner can act on."""
 
+from typing import Any
+
+
+def require_count(name: str, value: Any) -> None:
+    """Raise ``ValueError`` naming ``name`` unless ``value`` is an int >= 1 (not a bool).
+
+    Examples
+    --------
+    >>> require_count("repeat", 3)
+    >>> require_count("repeat", True)
+    Traceback (most recent call last):
+    ...
+    ValueError: repeat must be an int >= 1, got True
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+
 
 class KernelsError(Exception):
     """Base class of the errors that :mod:`kernels` raises on purpose."""

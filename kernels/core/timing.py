@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from .errors import require_count
+
 
 def checksum(result: Any) -> float:
     """Sum of an array result, or the scalar result itself, as a float.
@@ -50,8 +52,7 @@ def time_call(
     """
     if repeat < 1:
         raise ValueError(f"repeat must be >= 1, got {repeat}")
-    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-        raise ValueError(f"number must be an int >= 1, got {number!r}")
+    require_count("number", number)
     result = func() if warmup else None
     seconds = []
     for _ in range(repeat):

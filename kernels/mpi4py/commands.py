@@ -11,7 +11,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from ..core.errors import BackendUnavailableError, RankFailedError
+from ..core.errors import BackendUnavailableError, RankFailedError, require_count
 from ..core.machine import find_mpiexec
 from .programs._program import ERROR_DIR, ERROR_MARK
 
@@ -29,8 +29,7 @@ def mpiexec_path() -> str:
 
 def mpiexec_command(ranks: int, args: list[str], hosts=None) -> list[str]:
     """The ``mpiexec`` command line that runs ``args`` on ``ranks`` ranks (on ``hosts``)."""
-    if isinstance(ranks, bool) or not isinstance(ranks, int) or ranks < 1:
-        raise ValueError(f"ranks must be an int >= 1, got {ranks!r}")
+    require_count("ranks", ranks)
     if hosts is None:
         return [mpiexec_path(), "-n", str(ranks), *args]
     # Across simulated hosts: hydra starts its proxy on each host through the hosts'
