@@ -11,10 +11,14 @@ the right ones for a list of backend names.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import time
-from collections.abc import Callable, Hashable, Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The backends that start workers, and the context manager (``module:function``) that
 #: starts them once per worker count and has the backend's calls reuse them. Imported
@@ -131,3 +135,44 @@ def measured_on_warm_workers(backends: Iterable[str], workers: Iterable[int], me
     rows = zip(df["backend"], df["workers"], strict=True)
     started = [startup.get(b, {}).get(w, 0.0) for b, w in rows]
     return df.assign(startup_s=started)
+
+
+def measured_tool_by_tool(
+    backends: Sequence[str], workers: Iterable[int], measure: Callable[[list[str]], pd.DataFrame]
+) -> pd.DataFrame:
+    """``measure(group)`` for groups of ``backends``, each tool's workers started first.
+
+    The backends that start workers (:data:`STARTERS`) are measured one at a time, each
+    inside its own :func:`warm_workers` block, as chapter 12's race does: the work is
+    timed, not the start-up (in ``startup_s``), and no other tool's idle workers wake up
+    beside it (an idle dask cluster or set of MPI ranks took 5 to 7% of a core). The
+    other backends start nothing and are measured together, their runs alternating.
+
+    Parameters
+    ----------
+    backends : list of str
+        The backends, in the order the rows should come back in.
+    workers : list of int
+        Worker counts to start workers for.
+    measure : callable
+        ``measure(group)``: a :func:`~kernels.core.bench.measure` table of the backends
+        in ``group``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The tables together, in ``backends``' order, with ``startup_s`` and the speedup
+        columns (:func:`~kernels.core.bench.add_speedups`) over all of them.
+    """
+    import pandas as pd
+
+    from .bench import add_speedups
+
+    chosen, counts = list(backends), list(workers)
+    together = [b for b in chosen if b not in STARTERS]
+    groups = ([together] if together else []) + [[b] for b in chosen if b in STARTERS]
+    df = pd.concat([measured_on_warm_workers(group, counts, functools.partial(measure, group))
+                    for group in groups], ignore_index=True)  # fmt: skip
+    order = {name: k for k, name in enumerate(chosen)}  # each backend's rows in chosen's order
+    df = df.sort_values("backend", key=lambda c: c.map(order), kind="stable", ignore_index=True)
+    return add_speedups(df)

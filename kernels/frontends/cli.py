@@ -7,13 +7,9 @@ import functools
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..core import api, machine
 from ..core.runtime import prepare
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 
 def _parse_param(text: str) -> tuple[str, int | str]:
@@ -231,7 +227,12 @@ def _bench_one(problem: str, args: argparse.Namespace, backends, workers, size: 
         bench.measure, problem, workers=workers, repeat=args.repeat, scaling=args.scaling,
         progress=True, budget=args.budget, number=args.number, **params,
     )  # fmt: skip
-    df = measure(backends) if args.cold else _measure_warm(problem, backends, workers, measure)
+    if args.cold:
+        df = measure(backends)
+    else:
+        from ..core.warm import measured_tool_by_tool
+
+        df = measured_tool_by_tool(backends or api.backends(problem), workers, measure)
     if args.ceiling:
         from . import bench_runs
 
@@ -260,31 +261,6 @@ def _bench_one(problem: str, args: argparse.Namespace, backends, workers, size: 
         figure.savefig(plot_path, dpi=120, bbox_inches="tight")
         plt.close(figure)
         print(f"wrote {plot_path}")
-
-
-def _measure_warm(problem: str, backends, workers: list[int], measure) -> pd.DataFrame:
-    """``measure(backends)`` with each tool's workers started first, one tool at a time.
-
-    The backends that start workers (:data:`kernels.core.warm.STARTERS`) are measured
-    each inside its own :func:`~kernels.core.warm.warm_workers` block, as chapter 12's
-    race does: the work is timed, not the start-up (reported in ``startup_s``), and no
-    other tool's idle workers wake up beside it. ``jax-sharded`` then runs ``N`` devices
-    in a process held to ``N`` cores, the fair scaling experiment. The other backends are
-    measured together, their runs alternating.
-    """
-    import pandas as pd
-
-    from ..core.bench import add_speedups
-    from ..core.warm import STARTERS, measured_on_warm_workers
-
-    chosen = list(backends or api.backends(problem))
-    together = [b for b in chosen if b not in STARTERS]
-    groups = ([together] if together else []) + [[b] for b in chosen if b in STARTERS]
-    df = pd.concat([measured_on_warm_workers(group, workers, functools.partial(measure, group))
-                    for group in groups], ignore_index=True)  # fmt: skip
-    order = {name: k for k, name in enumerate(chosen)}  # each backend's rows in chosen's order
-    df = df.sort_values("backend", key=lambda c: c.map(order), kind="stable", ignore_index=True)
-    return add_speedups(df)
 
 
 def _without_processes(argv: list[str]) -> list[str]:

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-import functools
-
 import ipywidgets as w
 import matplotlib.pyplot as plt
 from IPython.display import display
 
 from ..core import api, sizes
 from ..core.bench import measure
-from ..core.warm import measured_on_warm_workers
+from ..core.warm import measured_tool_by_tool
 from .plot import speedup
 
 # Preselected: one backend per kind (threads, processes, compiled), few enough that the
 # plot stays readable and a run takes well under a minute on two cores.
 DEFAULT_BACKENDS = ("threads", "multiprocessing", "cython-parallel")
+
+# Seconds each group of backends is run for at least (bench.measure's budget): a
+# compiled backend's calls take tens of milliseconds at the "live" sizes, and three of
+# them gave medians one disturbed run could move (cython-parallel's heat at two threads
+# 0.50 and 0.57 in two runs of the defaults, 0.90 alone).
+BUDGET_S = 1.0
 
 
 class Explorer:
@@ -23,10 +27,12 @@ class Explorer:
 
     The controls are in :attr:`widget`; :meth:`run` is what the Run button calls, and
     :attr:`result` holds the last table measured. The sizes start at the problem's
-    "live" preset (where two workers pay), and the chosen tools' pools, clusters, ranks
-    or JAX workers are started before the clock runs and reused
-    (:func:`kernels.core.warm.warm_workers`), so the plot shows the work; what starting
-    them cost is in the table's ``startup_s``.
+    "live" preset (where two workers pay). Each chosen tool's pools, clusters, ranks or
+    JAX workers are started before the clock runs and reused, one tool at a time
+    (:func:`kernels.core.warm.measured_tool_by_tool`), so the plot shows the work; what
+    starting them cost is in the table's ``startup_s``. Each point gets ``repeats``
+    runs, and more until its group's runs add up to :data:`BUDGET_S` (none are added
+    under ``KERNELS_QUICK=1``).
     """
 
     def __init__(self, problem: str = "mandelbrot", backends=None, max_workers=None):
@@ -72,17 +78,23 @@ class Explorer:
         self.button.disabled = True
         self.bar.description = "running"
 
-        def advance(done: int, total: int, label: str) -> None:
-            self.bar.max, self.bar.value, self.bar.description = total, done, label
-
         workers = list(range(1, self.max_workers.value + 1))
-        chosen = list(self.backends.value)
-        timed = functools.partial(
-            measure, self.problem.value, chosen, workers=workers, repeat=self.repeat.value,
-            progress=advance, **self.params(),
-        )  # fmt: skip
+        problem, params, finished = self.problem.value, self.params(), 0
+
+        def timed(group: list[str]):
+            nonlocal finished
+
+            def advance(done: int, total: int, label: str) -> None:
+                self.bar.max, self.bar.value = finished + total, finished + done
+                self.bar.description = label
+
+            df = measure(problem, group, workers=workers, repeat=self.repeat.value,
+                         progress=advance, budget=sizes.budget(BUDGET_S), **params)  # fmt: skip
+            finished = self.bar.max
+            return df
+
         try:
-            df = measured_on_warm_workers(chosen, workers, timed)
+            df = measured_tool_by_tool(self.backends.value, workers, timed)
             self.result = df
             self.output.clear_output(wait=True)
             with self.output:

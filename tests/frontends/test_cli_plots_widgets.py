@@ -186,22 +186,43 @@ def test_explorer_runs_and_redraws():
     assert "multiprocessing" in ui.backends.options
 
 
-def test_explorer_defaults_are_a_few_kinds_of_backend_on_warm_pools():
-    from kernels.core import pools, watched_pool
-    from kernels.frontends.widgets import DEFAULT_BACKENDS
+def test_explorer_defaults_are_a_few_kinds_of_backend_on_warm_pools(monkeypatch):
+    from kernels.core import bench, pools, watched_pool
+    from kernels.frontends import widgets
 
+    calls = []
+
+    def recorded(problem, group, **kwargs):
+        calls.append((group, len(pools._WARM), len(watched_pool._WARM), kwargs["budget"]))
+        return bench.measure(problem, group, **{**kwargs, "budget": None})
+
+    monkeypatch.setattr(widgets, "measure", recorded)
     ui = explorer("mandelbrot", max_workers=2)
-    assert ui.backends.value == DEFAULT_BACKENDS  # threads, processes, compiled: readable
-    ui.backends.value = ("numpy", "multiprocessing", "multiprocess")
+    assert ui.backends.value == widgets.DEFAULT_BACKENDS  # threads, processes, compiled
+    ui.backends.value = ("multiprocess", "numpy", "multiprocessing")
     ui.scale.value, ui.repeat.value = 0.125, 1
     df = ui.run()
     assert df["checksum"].nunique() == 1
+    assert list(dict.fromkeys(df["backend"])) == ["multiprocess", "numpy", "multiprocessing"]
     started = df.set_index(["backend", "workers"])["startup_s"]
     assert started[("numpy", 1)] == 0.0
     # each pool tool's workers were started before the clock ran, once per count, and
     # are gone now (the autouse leftover check looks for processes too)
     assert all(started[(b, w)] > 0 for b in ("multiprocessing", "multiprocess") for w in (1, 2))
     assert not pools._WARM and not watched_pool._WARM
+    # one tool's pools at a time: no other tool's idle workers beside the timed ones
+    assert [c[:3] for c in calls] == [
+        (["numpy"], 0, 0),
+        (["multiprocess"], 0, 2),
+        (["multiprocessing"], 2, 0),
+    ]
+    assert ui.bar.value == ui.bar.max == 1 + 2 + 2  # one bar over the three measurements
+    # the quick sizes of the tests add no runs; a reader's run gets the budget
+    assert {c[3] for c in calls} == {None}
+    monkeypatch.setenv("KERNELS_QUICK", "0")
+    ui.backends.value = ("numpy",)
+    ui.run()
+    assert calls[-1] == (["numpy"], 0, 0, widgets.BUDGET_S)
 
 
 def test_cli_chapters_times_each_notebook_and_reports_a_failing_one(tmp_path):
