@@ -16,9 +16,11 @@ from .plot import speedup
 DEFAULT_BACKENDS = ("threads", "multiprocessing", "cython-parallel")
 
 # Seconds each group of backends is run for at least (bench.measure's budget): a
-# compiled backend's calls take tens of milliseconds at the "live" sizes, and three of
-# them gave medians one disturbed run could move (cython-parallel's heat at two threads
-# 0.50 and 0.57 in two runs of the defaults, 0.90 alone).
+# compiled backend's calls take tens of milliseconds at the "live" sizes, and three runs
+# a point gave medians one disturbed run could move. cython-parallel's heat at two
+# threads: 0.50 and 0.57 in two runs of the defaults with three runs a point and every
+# tool's pools started at once; 0.90 to 0.95 in three with this budget, tool by tool
+# (AMD EPYC Zen 5, 2 cores).
 BUDGET_S = 1.0
 
 
