@@ -20,7 +20,7 @@ DEFAULT_BACKENDS = ("threads", "multiprocessing", "cython-parallel")
 # a point gave medians one disturbed run could move. cython-parallel's heat at two
 # threads: 0.50 and 0.57 in two runs of the defaults with three runs a point and every
 # tool's pools started at once; 0.90 to 0.95 in three with this budget, tool by tool
-# (AMD EPYC Zen 5, 2 cores).
+# (AMD EPYC Zen 4, 2 cores).
 BUDGET_S = 1.0
 
 
