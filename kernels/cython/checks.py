@@ -78,17 +78,17 @@ def check_escape_row(func: Callable) -> CheckResult:
         if case == 1:  # off the axis, through the set: points that iterate long
             height, max_iter = max(height, 9), max(max_iter, 50)
         re, im = mandelbrot.coordinates(width, height)
-        if case == 1:
+        if case == 1:  # a row of that band, now that the grid is known
             row = int(rng.choice(np.flatnonzero((im != 0) & (np.abs(im) < 0.7))))
         out = np.full(width, -1, dtype=np.int32)
-        case = f"width {width}, row {row} of {height}, max_iter {max_iter}"
-        attempt(func, re, float(im[row]), max_iter, out, what=f"{case}: it",
+        where = f"width {width}, row {row} of {height}, max_iter {max_iter}"
+        attempt(func, re, float(im[row]), max_iter, out, what=f"{where}: it",
                 hint="declare re as double[::1] and out as int[::1] (int32), ci as "
                      "double, max_iter as int.")  # fmt: skip
         want = mandelbrot.reference(width, height, max_iter)[row]
         differ = int(np.count_nonzero(out != want))
         if differ:
-            return failed(f"{case}: {differ} of {width} counts differ from the reference",
+            return failed(f"{where}: {differ} of {width} counts differ from the reference",
                            "compare with the specification (help(mandelbrot)): where z "
                            "and n start, when the loop stops, and what is "
                            "stored.")  # fmt: skip

@@ -184,7 +184,8 @@ PROBLEM = register_problem(
             "live": {"width": 1000, "height": 750, "max_iter": 500},
             # Chapter 12's race: pure Python in seconds, a pool's call over a tenth of one
             # (at 800x600x200, 0.08 s: the pools' fixed costs kept joblib at 0.75 to
-            # 0.79 at two workers on an AMD EPYC; 0.79 to 0.87 at this size).
+            # 0.79 at two workers on an AMD EPYC, Zen 5; 0.79 to 0.87 at this size. On a
+            # Zen 4, 0.69 to 0.87 at this size in five runs: that machine is noisier).
             "race": {"width": 1000, "height": 750, "max_iter": 300},
             "bench": {"width": 1600, "height": 1200, "max_iter": 600},
         },
