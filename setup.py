@@ -7,12 +7,17 @@ an OpenMP program; where it cannot (Apple's clang without libomp), the extension
 built without it, ``prange`` loops run serially, and ``python -m kernels info`` says so.
 If an extension does not compile at all, the install goes on without it and the Cython
 backends report why.
+
+The Mandelbrot kernel's counts are built in the integer type that ran faster here: the
+C program (``kernels/c``) is built with each of ``COUNT_TYPES`` and timed, unless
+``KERNELS_COUNT_T`` names the type to use.
 """
 
 from __future__ import annotations
 
 import os
 import runpy
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -33,6 +38,11 @@ DIRECTIVES = {
 # Loaded by path: the package's dependencies are not installed while it is being built.
 FLAGS = runpy.run_path(str(Path(__file__).parent / "kernels" / "core" / "buildflags.py"))
 OPTIMISE, OPENMP = FLAGS["OPTIMISE"], FLAGS["OPENMP"]
+COUNT_TYPES, count_type_flag = FLAGS["COUNT_TYPES"], FLAGS["count_type_flag"]
+C_PROGRAM = Path(__file__).parent / "kernels" / "c" / "mandelbrot.c"
+# The timed run: width, height, max_iter, threads (about 0.01 s a pass), then passes, the
+# first a warm-up; the count types take turns, ROUNDS times.
+PROBE_RUN, PROBE_PASSES, ROUNDS = ("800", "600", "400", "1"), 6, 3
 PLAIN_PROGRAM = "int main(void) { return 0; }\n"
 OPENMP_PROGRAM = "#include <omp.h>\nint main(void) { return omp_get_max_threads() > 0 ? 0 : 1; }\n"
 
@@ -61,6 +71,45 @@ def compile_flags(compiler) -> tuple[list[str], list[str]]:
     return optimise, []
 
 
+def time_count_types(compiler, flags: list[str]) -> dict[str, list[float]]:
+    """Seconds per pass of the C lanes kernel built with each count type; {} if it fails."""
+    seconds: dict[str, list[float]] = {name: [] for name in COUNT_TYPES}
+    with tempfile.TemporaryDirectory() as tmp:
+        counts = str(Path(tmp, "counts"))
+        try:
+            programs = {}
+            for number, name in enumerate(COUNT_TYPES):
+                folder = str(Path(tmp, str(number)))
+                args = [*flags, count_type_flag(name)]
+                objects = compiler.compile([str(C_PROGRAM)], folder, extra_postargs=args)
+                compiler.link_executable(objects, "probe", folder, extra_postargs=flags)
+                programs[name] = [str(Path(folder, "probe")), *PROBE_RUN, counts, "lanes"]
+            for _ in range(ROUNDS):
+                for name, program in programs.items():
+                    run = [*program, str(PROBE_PASSES)]
+                    out = subprocess.run(run, capture_output=True, text=True, timeout=60)
+                    out.check_returncode()
+                    seconds[name] += [float(line) for line in out.stdout.split()[1:]]
+        except Exception as exc:  # no compiler, no OpenMP, or the program failed
+            print(f"kernels: could not time the count types ({exc})", file=sys.stderr)
+            return {}
+    return seconds
+
+
+def count_type(compiler, flags: list[str]) -> str:
+    """The Mandelbrot counts' type: ``$KERNELS_COUNT_T``, or the one timed faster here."""
+    chosen = os.environ.get("KERNELS_COUNT_T")
+    if chosen is not None:
+        count_type_flag(chosen)  # a ValueError naming the types allowed
+        return chosen
+    seconds = time_count_types(compiler, flags)
+    chosen = FLAGS["fastest_count_type"](seconds)
+    timed = ", ".join(f"{name} {min(s):.4f} s" for name, s in seconds.items())
+    print(f"kernels: Mandelbrot counts as {chosen} (best passes: {timed or 'not timed'})",
+          file=sys.stderr)  # fmt: skip
+    return chosen
+
+
 class BuildExtensions(build_ext):
     """``build_ext`` that adds optimisation and OpenMP flags, and skips what cannot build."""
 
@@ -71,9 +120,12 @@ class BuildExtensions(build_ext):
 
     def build_extensions(self) -> None:
         optimise, openmp = compile_flags(self.compiler)
+        counts = count_type_flag(count_type(self.compiler, [*optimise, *openmp]))
         for ext in self.extensions:
             ext.extra_compile_args += [*optimise, *openmp]
             ext.extra_link_args += openmp
+            if ext.name.endswith(".mandelbrot"):
+                ext.extra_compile_args.append(counts)
         super().build_extensions()
 
     def build_extension(self, ext: Extension) -> None:

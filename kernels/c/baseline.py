@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.buildflags import C_FLAGS
+from ..core.buildflags import C_FLAGS, COUNT_TYPES, count_type_flag
 from ..core.cprograms import build_c_program
 from ..core.errors import BackendUnavailableError, CommandTimeoutError
 from ..core.machine import c_compiler
@@ -61,6 +61,21 @@ def kernels_source() -> str:
     return KERNELS_SOURCE.read_text()
 
 
+def count_type() -> str:
+    """The C type of the lanes kernel's counts: the Cython kernel's, which the build timed.
+
+    ``setup.py`` builds the Cython Mandelbrot kernel with the count type that ran faster
+    on this machine (:func:`kernels.core.buildflags.fastest_count_type`); the C program
+    is built the same way, so that the two are compared as equals. Without the Cython
+    extension, the default (the first of ``COUNT_TYPES``).
+    """
+    try:
+        from ..cython.compiled.mandelbrot import COUNT_TYPE
+    except ImportError:
+        return COUNT_TYPES[0]
+    return COUNT_TYPE
+
+
 @functools.cache
 def build() -> Path:
     """The compiled program's path: compiled once per machine and kept
@@ -73,7 +88,8 @@ def build() -> Path:
         message says which and how to get one.
     """
     files = {"mandelbrot.c": source(), "lanes.h": kernels_source()}
-    return build_c_program("mandelbrot", files, FLAGS, BackendUnavailableError,
+    flags = (*FLAGS, count_type_flag(count_type()))
+    return build_c_program("mandelbrot", files, flags, BackendUnavailableError,
                            "to measure the C baseline", "no OpenMP?")  # fmt: skip
 
 

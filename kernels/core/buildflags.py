@@ -16,10 +16,68 @@ read them, so the ceiling the book measures is built the way the extensions are:
   result stays bit for bit the same, since nothing is reordered or fused;
 * ``-fopenmp``: OpenMP threads, where the compiler has it.
 
+One choice is made by measuring: the integer type of the Mandelbrot lanes kernels'
+counts (:data:`COUNT_TYPES`). Which is faster depends on the processor (``lanes.h``
+has the figures), so ``setup.py`` builds the C program with each, times it
+(:func:`fastest_count_type`) and builds the Cython kernel with the faster; the C
+baseline then takes the Cython kernel's. Either gives the same counts.
+
 This module imports nothing but the standard library: ``setup.py`` loads it by path,
 before the package or its dependencies are installed.
 """
 
+import statistics
+from collections.abc import Mapping, Sequence
+
 OPTIMISE = ("-O3", "-march=native", "-funroll-loops", "-ffp-contract=off", "-fno-trapping-math")
 OPENMP = "-fopenmp"
 C_FLAGS = (*OPTIMISE, OPENMP)
+
+COUNT_TYPES = ("long long", "int")
+"""The C integer types the Mandelbrot lanes kernels may count in; the first is the default."""
+COUNT_TYPE_MARGIN = 0.03
+"""How much faster (a fraction) another count type must be to replace the default."""
+
+
+def count_type_flag(count_type: str) -> str:
+    """The compiler flag that builds ``lanes.h`` and the Cython kernel with ``count_type``.
+
+    Raises
+    ------
+    ValueError
+        If ``count_type`` is not one of :data:`COUNT_TYPES`.
+    """
+    if count_type not in COUNT_TYPES:
+        raise ValueError(f"the count type must be one of {COUNT_TYPES}, got {count_type!r}")
+    return f"-DKERNELS_COUNT_T={count_type}"
+
+
+def fastest_count_type(seconds: Mapping[str, Sequence[float]]) -> str:
+    """The count type to build with, from the seconds of timed passes with each.
+
+    The default (the first of :data:`COUNT_TYPES`) unless another's median pass is
+    faster by more than :data:`COUNT_TYPE_MARGIN`: a difference within the noise does
+    not change the build.
+
+    Parameters
+    ----------
+    seconds : mapping of str to sequence of float
+        For each count type timed, the seconds of its passes; an empty mapping (nothing
+        could be timed) gives the default.
+
+    Raises
+    ------
+    ValueError
+        If a key is not one of :data:`COUNT_TYPES`, or a type has no passes.
+    """
+    default = COUNT_TYPES[0]
+    medians = {}
+    for count_type, passes in seconds.items():
+        count_type_flag(count_type)  # names a known type
+        if not passes:
+            raise ValueError(f"no timed passes for the count type {count_type!r}")
+        medians[count_type] = statistics.median(passes)
+    if default not in medians:
+        return default
+    best = min(medians, key=medians.get)
+    return best if medians[best] < (1 - COUNT_TYPE_MARGIN) * medians[default] else default

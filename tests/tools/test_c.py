@@ -9,7 +9,8 @@ import pytest
 
 import kernels
 from kernels.c import baseline as c_baseline
-from kernels.core import subprocesses
+from kernels.core import buildflags, subprocesses
+from kernels.core.cprograms import build_c_program
 from kernels.problems import mandelbrot
 
 
@@ -52,3 +53,42 @@ def test_c_runs_time_passes_after_a_warm_up_pass_in_one_process():
         [str(c_baseline.build()), "70", "9", "40", "1", os.devnull, "lanes", "0"], timeout=60
     )
     assert refused.returncode == 2 and "PASSES must be >= 1" in refused.stderr
+
+
+@pytest.mark.parametrize("count_type", buildflags.COUNT_TYPES)
+def test_the_lanes_kernel_is_exact_in_either_count_type(count_type, tmp_path):
+    # The build keeps one count type (the faster here); the other must give the same
+    # counts on the machines where it is the faster. Sizes: partial blocks of lanes, and
+    # max_iter around the every-8th-step test for a running lane.
+    files = {"mandelbrot.c": c_baseline.source(), "lanes.h": c_baseline.kernels_source()}
+    flags = (*c_baseline.FLAGS, buildflags.count_type_flag(count_type))
+    exe = build_c_program("mandelbrot", files, flags, RuntimeError, "to test", "")
+    for width, height, max_iter in [(153, 29, 1), (153, 29, 7), (153, 29, 8), (153, 29, 9),
+                                    (70, 9, 70), (400, 300, 300)]:  # fmt: skip
+        out = tmp_path / "counts.bin"
+        args = [str(exe), str(width), str(height), str(max_iter), "2", str(out), "lanes", "1"]
+        assert subprocesses.run_command(args, timeout=60).returncode == 0
+        counts = np.fromfile(out, dtype=np.int32).reshape(height, width)
+        np.testing.assert_array_equal(counts, mandelbrot.reference(width, height, max_iter))
+
+
+def test_the_c_program_counts_in_the_cython_kernels_type():
+    from kernels.cython.compiled import mandelbrot as cython_mandelbrot
+
+    assert cython_mandelbrot.COUNT_TYPE in buildflags.COUNT_TYPES
+    assert c_baseline.count_type() == cython_mandelbrot.COUNT_TYPE
+
+
+def test_the_count_type_is_the_default_unless_another_is_clearly_faster():
+    default, other = buildflags.COUNT_TYPES
+    fastest = buildflags.fastest_count_type
+    assert fastest({default: [0.010, 0.011, 0.012], other: [0.009, 0.0095, 0.013]}) == other
+    # 2% faster is within the margin: the build keeps the default.
+    assert fastest({default: [0.0100, 0.0100], other: [0.0098, 0.0098]}) == default
+    assert fastest({default: [0.009], other: [0.010]}) == default
+    assert fastest({}) == default  # nothing could be timed
+    with pytest.raises(ValueError, match="count type must be one of .*got 'short'"):
+        fastest({default: [0.01], "short": [0.001]})
+    with pytest.raises(ValueError, match="no timed passes for the count type 'int'"):
+        fastest({default: [0.01], other: []})
+    assert buildflags.count_type_flag(other) == f"-DKERNELS_COUNT_T={other}"

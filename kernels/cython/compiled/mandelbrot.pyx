@@ -23,6 +23,23 @@ cdef inline int escape_count(double cr, double ci, int max_iter) noexcept nogil:
 cdef enum:
     LANES = 64  # points iterated in lock-step by escape_counts_lanes
 
+# The counts' integer type, as in the C program's lanes.h: ``long long`` unless setup.py
+# timed ``int`` faster on this processor and defined KERNELS_COUNT_T (buildflags.py).
+cdef extern from *:
+    """
+    #ifndef KERNELS_COUNT_T
+    #define KERNELS_COUNT_T long long
+    #endif
+    typedef KERNELS_COUNT_T kernels_count_t;
+    #define KERNELS_STRINGIFY(x) #x
+    #define KERNELS_NAME_OF(x) KERNELS_STRINGIFY(x)
+    static const char *kernels_count_type = KERNELS_NAME_OF(KERNELS_COUNT_T);
+    """
+    ctypedef long long count_t "kernels_count_t"
+    const char *kernels_count_type
+
+COUNT_TYPE = kernels_count_type.decode()  # the C type of the counts, e.g. "long long"
+
 
 cdef inline void escape_counts_lanes(const double *cr, double ci, int m, int max_iter,
                                      int *out) noexcept nogil:
@@ -34,36 +51,38 @@ cdef inline void escape_counts_lanes(const double *cr, double ci, int m, int max
     is ``n``: once it escapes its count falls behind and it never changes again, so
     every count is exactly the one-point loop's. Lanes past ``m`` start at ``max_iter``
     and never iterate. The squares are computed where they are used, not kept in arrays
-    of their own: two arrays fewer to load and store per step. The counts are 64-bit,
-    as wide as the doubles, so one comparison's mask of 8 lanes serves 8 counts (with
-    ``int`` counts gcc joined two masks per update: 0.027 s against 0.023 s at
-    1200x1000x500 on an AMD EPYC, Zen 5).
+    of their own: two arrays fewer to load and store per step. Whether any lane still
+    iterates is tested every 8th step: a step after the last lane escaped changes
+    nothing. The counts' width (:data:`COUNT_TYPE`) is the one the build timed faster
+    (``lanes.h`` has the figures).
     """
     cdef double zr[LANES]
     cdef double zi[LANES]
     cdef double c[LANES]
-    cdef long long count[LANES]
+    cdef count_t count[LANES]
     cdef double x, y, x2, y2, new_zr, new_zi
-    cdef long long n, still, any_active
+    cdef count_t n, still, any_active
     cdef int lane
     for lane in range(LANES):
         zr[lane] = zi[lane] = 0.0
         count[lane] = 0 if lane < m else max_iter
         c[lane] = cr[lane] if lane < m else 0.0
     for n in range(max_iter):
-        any_active = 0
         for lane in range(LANES):
             x, y = zr[lane], zi[lane]
             x2, y2 = x * x, y * y
             still = (x2 + y2 <= 4.0) & (count[lane] == n)
             count[lane] += still
-            any_active |= still
             new_zi = 2.0 * x * y + ci
             new_zr = x2 - y2 + c[lane]
             zi[lane] = new_zi if still else y
             zr[lane] = new_zr if still else x
-        if not any_active:
-            break
+        if (n & 7) == 7:  # every 8th step: stop when no lane is still iterating
+            any_active = 0
+            for lane in range(LANES):
+                any_active |= count[lane] == n + 1
+            if not any_active:
+                break
     for lane in range(m):
         out[lane] = count[lane]
 
