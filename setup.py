@@ -100,7 +100,10 @@ def count_type(compiler, flags: list[str]) -> str:
     """The Mandelbrot counts' type: ``$KERNELS_COUNT_T``, or the one timed faster here."""
     chosen = os.environ.get("KERNELS_COUNT_T")
     if chosen is not None:
-        count_type_flag(chosen)  # a ValueError naming the types allowed
+        try:
+            count_type_flag(chosen)
+        except ValueError as exc:
+            raise ValueError(f"KERNELS_COUNT_T: {exc}") from None
         return chosen
     seconds = time_count_types(compiler, flags)
     chosen = FLAGS["fastest_count_type"](seconds)

@@ -89,8 +89,11 @@ def escape_counts_lanes(re: np.ndarray, ci: float, max_iter: int, out: np.ndarra
     0.024-0.025 s with 48 lanes, 0.032 s with 64 and 0.029 s with 32; 0.028-0.030 s for
     the earlier kernel (64 lanes in one heap-free block of rows, ``zr`` and ``zi``
     loaded and stored on every step), and 0.027 s for the C program of the time. 64-bit
-    counts, which made gcc's C and Cython kernels 9-14% faster (see ``lanes.h``), made
-    this one slower: 0.024 s against 0.023 s with 48 lanes, 0.032 s with 64.
+    counts, which made gcc's C and Cython kernels 9-14% faster there (see ``lanes.h``),
+    made this one slower: 0.024 s against 0.023 s with 48 lanes, 0.032 s with 64.
+    Testing for a running lane only every 8th step, as the C and Cython kernels do, made
+    it 15% slower on an AMD EPYC (Zen 4): LLVM already ORs the lanes' comparison masks
+    in mask registers, and gcc does not.
 
     On the heap (``np.empty``), the state's arrays may overlap as far as LLVM knows, and
     the lane loop stayed scalar and ran about 3x slower; a single heap block also ran

@@ -74,9 +74,11 @@ def test_the_lanes_kernel_is_exact_in_either_count_type(count_type, tmp_path):
 
 def test_the_c_program_counts_in_the_cython_kernels_type():
     from kernels.cython.compiled import mandelbrot as cython_mandelbrot
+    from kernels.frontends import info
 
     assert cython_mandelbrot.COUNT_TYPE in buildflags.COUNT_TYPES
     assert c_baseline.count_type() == cython_mandelbrot.COUNT_TYPE
+    assert info.cython_status().endswith(f"Mandelbrot counts as {cython_mandelbrot.COUNT_TYPE}")
 
 
 def test_the_count_type_is_the_default_unless_another_is_clearly_faster():
