@@ -40,9 +40,6 @@ FLAGS = runpy.run_path(str(Path(__file__).parent / "kernels" / "core" / "buildfl
 OPTIMISE, OPENMP = FLAGS["OPTIMISE"], FLAGS["OPENMP"]
 COUNT_TYPES, count_type_flag = FLAGS["COUNT_TYPES"], FLAGS["count_type_flag"]
 C_PROGRAM = Path(__file__).parent / "kernels" / "c" / "mandelbrot.c"
-# The timed run: width, height, max_iter, threads (about 0.01 s a pass), then passes, the
-# first a warm-up; the count types take turns, ROUNDS times.
-PROBE_RUN, PROBE_PASSES, ROUNDS = ("800", "600", "400", "1"), 6, 3
 PLAIN_PROGRAM = "int main(void) { return 0; }\n"
 OPENMP_PROGRAM = "#include <omp.h>\nint main(void) { return omp_get_max_threads() > 0 ? 0 : 1; }\n"
 
@@ -75,7 +72,7 @@ def time_count_types(compiler, flags: list[str]) -> dict[str, list[float]]:
     """Seconds per pass of the C lanes kernel built with each count type; {} if it fails."""
     seconds: dict[str, list[float]] = {name: [] for name in COUNT_TYPES}
     with tempfile.TemporaryDirectory() as tmp:
-        counts = str(Path(tmp, "counts"))
+        counts, probe = str(Path(tmp, "counts")), FLAGS["COUNT_PROBE"]
         try:
             programs = {}
             for number, name in enumerate(COUNT_TYPES):
@@ -83,10 +80,10 @@ def time_count_types(compiler, flags: list[str]) -> dict[str, list[float]]:
                 args = [*flags, count_type_flag(name)]
                 objects = compiler.compile([str(C_PROGRAM)], folder, extra_postargs=args)
                 compiler.link_executable(objects, "probe", folder, extra_postargs=flags)
-                programs[name] = [str(Path(folder, "probe")), *PROBE_RUN, counts, "lanes"]
-            for _ in range(ROUNDS):
+                programs[name] = str(Path(folder, "probe"))
+            for _ in range(FLAGS["COUNT_PROBE_ROUNDS"]):
                 for name, program in programs.items():
-                    run = [*program, str(PROBE_PASSES)]
+                    run = [program, *probe[:4], counts, *probe[4:]]
                     out = subprocess.run(run, capture_output=True, text=True, timeout=60)
                     out.check_returncode()
                     seconds[name] += [float(line) for line in out.stdout.split()[1:]]
@@ -98,12 +95,8 @@ def time_count_types(compiler, flags: list[str]) -> dict[str, list[float]]:
 
 def count_type(compiler, flags: list[str]) -> str:
     """The Mandelbrot counts' type: ``$KERNELS_COUNT_T``, or the one timed faster here."""
-    chosen = os.environ.get("KERNELS_COUNT_T")
+    chosen = FLAGS["count_type_from_environment"](os.environ)
     if chosen is not None:
-        try:
-            count_type_flag(chosen)
-        except ValueError as exc:
-            raise ValueError(f"KERNELS_COUNT_T: {exc}") from None
         return chosen
     seconds = time_count_types(compiler, flags)
     chosen = FLAGS["fastest_count_type"](seconds)

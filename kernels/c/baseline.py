@@ -20,7 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.buildflags import C_FLAGS, COUNT_TYPES, count_type_flag
+from ..core.buildflags import (
+    C_FLAGS,
+    COUNT_PROBE,
+    COUNT_PROBE_ROUNDS,
+    COUNT_TYPES,
+    count_type_flag,
+    count_type_from_environment,
+    fastest_count_type,
+)
 from ..core.cprograms import build_c_program
 from ..core.errors import BackendUnavailableError, CommandTimeoutError
 from ..core.machine import c_compiler
@@ -61,25 +69,55 @@ def kernels_source() -> str:
     return KERNELS_SOURCE.read_text()
 
 
-def count_type() -> str:
-    """The C type of the lanes kernel's counts: the Cython kernel's, which the build timed.
+def _build(count_type: str) -> Path:
+    """The program built with ``count_type`` counts (from the cache, or compiled now)."""
+    files = {"mandelbrot.c": source(), "lanes.h": kernels_source()}
+    flags = (*FLAGS, count_type_flag(count_type))
+    return build_c_program("mandelbrot", files, flags, BackendUnavailableError,
+                           "to measure the C baseline", "no OpenMP?")  # fmt: skip
 
-    ``setup.py`` builds the Cython Mandelbrot kernel with the count type that ran faster
-    on this machine (:func:`kernels.core.buildflags.fastest_count_type`); the C program
-    is built the same way, so that the two are compared as equals. Without the Cython
-    extension, the default (the first of ``COUNT_TYPES``).
+
+@functools.cache
+def count_type() -> str:
+    """The C type of the lanes kernel's counts: ``$KERNELS_COUNT_T``, or the faster here.
+
+    Chosen as ``setup.py`` chooses the Cython kernel's: the program is built with each of
+    ``COUNT_TYPES``, timed on the same run and judged by the same rule
+    (:func:`kernels.core.buildflags.fastest_count_type`). The choice is timed once per
+    machine and kept in a file beside the default build.
+
+    Raises
+    ------
+    ValueError
+        If ``KERNELS_COUNT_T`` names a type that is not one of ``COUNT_TYPES``.
     """
-    try:
-        from ..cython.compiled.mandelbrot import COUNT_TYPE
-    except ImportError:
-        return COUNT_TYPES[0]
-    return COUNT_TYPE
+    chosen = count_type_from_environment(os.environ)
+    if chosen is not None:
+        return chosen
+    programs = {name: _build(name) for name in COUNT_TYPES}
+    record = programs[COUNT_TYPES[0]].parent / "count-type"
+    if record.exists() and record.read_text() in COUNT_TYPES:
+        return record.read_text()
+    seconds: dict[str, list[float]] = {name: [] for name in COUNT_TYPES}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(COUNT_PROBE_ROUNDS):
+            for name, program in programs.items():
+                args = [str(program), *COUNT_PROBE[:4], str(Path(tmp, "counts")), *COUNT_PROBE[4:]]
+                done = run_command(args, timeout=60)
+                if done.returncode != 0:
+                    raise RuntimeError(f"the C program failed: {done.stderr.strip()}")
+                seconds[name] += [float(line) for line in done.stdout.split()[WARM_UP_PASSES:]]
+    chosen = fastest_count_type(seconds)
+    partial = record.with_name(f"count-type.{os.getpid()}")
+    partial.write_text(chosen)
+    partial.replace(record)  # whole, even when two processes time at once
+    return chosen
 
 
 @functools.cache
 def build() -> Path:
-    """The compiled program's path: compiled once per machine and kept
-    (:func:`kernels.core.cprograms.build_c_program`).
+    """The compiled program's path, with the counts of :func:`count_type`: compiled once
+    per machine and kept (:func:`kernels.core.cprograms.build_c_program`).
 
     Raises
     ------
@@ -87,10 +125,7 @@ def build() -> Path:
         When there is no C compiler, or it cannot build the program with OpenMP; the
         message says which and how to get one.
     """
-    files = {"mandelbrot.c": source(), "lanes.h": kernels_source()}
-    flags = (*FLAGS, count_type_flag(count_type()))
-    return build_c_program("mandelbrot", files, flags, BackendUnavailableError,
-                           "to measure the C baseline", "no OpenMP?")  # fmt: skip
+    return _build(count_type())
 
 
 def run(width: int, height: int, max_iter: int, threads: int = 1, kernel: str = "lanes") -> CRun:

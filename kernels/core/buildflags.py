@@ -20,11 +20,14 @@ One choice is made by measuring: the integer type of the Mandelbrot lanes kernel
 counts (:data:`COUNT_TYPES`). Which is faster depends on the processor (``lanes.h``
 has the figures), so ``setup.py`` builds the C program with each, times it
 (:func:`fastest_count_type`) and builds the Cython kernel with the faster; the C
-baseline then takes the Cython kernel's. Either gives the same counts.
+baseline times its own program the same way, once per machine. ``KERNELS_COUNT_T``
+names the type instead. Either type gives the same counts.
 
 This module imports nothing but the standard library: ``setup.py`` loads it by path,
 before the package or its dependencies are installed.
 """
+
+from __future__ import annotations
 
 import statistics
 from collections.abc import Mapping, Sequence
@@ -37,6 +40,25 @@ COUNT_TYPES = ("long long", "int")
 """The C integer types the Mandelbrot lanes kernels may count in; the first is the default."""
 COUNT_TYPE_MARGIN = 0.03
 """How much faster (a fraction) another count type must be to replace the default."""
+COUNT_PROBE = ("800", "600", "400", "1", "lanes", "6")
+"""The timed run of the C program per count type: width, height, max_iter, threads,
+kernel, passes (about 0.01 s a pass; the first is a warm-up and is left out)."""
+COUNT_PROBE_ROUNDS = 3
+"""How many times the count types take turns."""
+
+
+def count_type_from_environment(environ: Mapping[str, str]) -> str | None:
+    """The count type ``KERNELS_COUNT_T`` names, or None when it is not set.
+
+    Raises
+    ------
+    ValueError
+        If it names a type that is not one of :data:`COUNT_TYPES`.
+    """
+    chosen = environ.get("KERNELS_COUNT_T")
+    if chosen is not None and chosen not in COUNT_TYPES:
+        raise ValueError(f"KERNELS_COUNT_T must be one of {COUNT_TYPES}, got {chosen!r}")
+    return chosen
 
 
 def count_type_flag(count_type: str) -> str:

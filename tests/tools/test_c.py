@@ -72,13 +72,28 @@ def test_the_lanes_kernel_is_exact_in_either_count_type(count_type, tmp_path):
         np.testing.assert_array_equal(counts, mandelbrot.reference(width, height, max_iter))
 
 
-def test_the_c_program_counts_in_the_cython_kernels_type():
+def test_the_count_type_is_timed_once_per_machine_unless_the_environment_names_it(monkeypatch):
     from kernels.cython.compiled import mandelbrot as cython_mandelbrot
     from kernels.frontends import info
 
     assert cython_mandelbrot.COUNT_TYPE in buildflags.COUNT_TYPES
-    assert c_baseline.count_type() == cython_mandelbrot.COUNT_TYPE
     assert info.cython_status().endswith(f"Mandelbrot counts as {cython_mandelbrot.COUNT_TYPE}")
+    monkeypatch.delenv("KERNELS_COUNT_T", raising=False)
+    c_baseline.count_type.cache_clear()
+    try:
+        timed = c_baseline.count_type()
+        record = c_baseline._build(buildflags.COUNT_TYPES[0]).parent / "count-type"
+        assert timed in buildflags.COUNT_TYPES and record.read_text() == timed
+        for name in buildflags.COUNT_TYPES:
+            monkeypatch.setenv("KERNELS_COUNT_T", name)
+            c_baseline.count_type.cache_clear()
+            assert c_baseline.count_type() == name
+        monkeypatch.setenv("KERNELS_COUNT_T", "short")
+        c_baseline.count_type.cache_clear()
+        with pytest.raises(ValueError, match=r"KERNELS_COUNT_T must be one of .*got 'short'"):
+            c_baseline.count_type()
+    finally:
+        c_baseline.count_type.cache_clear()
 
 
 def test_the_count_type_is_the_default_unless_another_is_clearly_faster():
