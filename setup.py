@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import runpy
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -70,9 +69,7 @@ def compile_flags(compiler) -> tuple[list[str], list[str]]:
 
 def time_count_types(compiler, flags: list[str]) -> dict[str, list[float]]:
     """Seconds per pass of the C lanes kernel built with each count type; {} if it fails."""
-    seconds: dict[str, list[float]] = {name: [] for name in COUNT_TYPES}
     with tempfile.TemporaryDirectory() as tmp:
-        counts, probe = str(Path(tmp, "counts")), FLAGS["COUNT_PROBE"]
         try:
             programs = {}
             for number, name in enumerate(COUNT_TYPES):
@@ -81,16 +78,10 @@ def time_count_types(compiler, flags: list[str]) -> dict[str, list[float]]:
                 objects = compiler.compile([str(C_PROGRAM)], folder, extra_postargs=args)
                 compiler.link_executable(objects, "probe", folder, extra_postargs=flags)
                 programs[name] = str(Path(folder, "probe"))
-            for _ in range(FLAGS["COUNT_PROBE_ROUNDS"]):
-                for name, program in programs.items():
-                    run = [program, *probe[:4], counts, *probe[4:]]
-                    out = subprocess.run(run, capture_output=True, text=True, timeout=60)
-                    out.check_returncode()
-                    seconds[name] += [float(line) for line in out.stdout.split()[1:]]
+            return FLAGS["time_count_types"](programs, str(Path(tmp, "counts")))
         except Exception as exc:  # no compiler, no OpenMP, or the program failed
             print(f"kernels: could not time the count types ({exc})", file=sys.stderr)
             return {}
-    return seconds
 
 
 def count_type(compiler, flags: list[str]) -> str:

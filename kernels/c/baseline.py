@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from importlib.resources import files
@@ -22,12 +23,11 @@ import numpy as np
 
 from ..core.buildflags import (
     C_FLAGS,
-    COUNT_PROBE,
-    COUNT_PROBE_ROUNDS,
     COUNT_TYPES,
     count_type_flag,
     count_type_from_environment,
     fastest_count_type,
+    time_count_types,
 )
 from ..core.cprograms import build_c_program
 from ..core.errors import BackendUnavailableError, CommandTimeoutError
@@ -98,15 +98,12 @@ def count_type() -> str:
     record = programs[COUNT_TYPES[0]].parent / "count-type"
     if record.exists() and record.read_text() in COUNT_TYPES:
         return record.read_text()
-    seconds: dict[str, list[float]] = {name: [] for name in COUNT_TYPES}
+    paths = {name: str(program) for name, program in programs.items()}
     with tempfile.TemporaryDirectory() as tmp:
-        for _ in range(COUNT_PROBE_ROUNDS):
-            for name, program in programs.items():
-                args = [str(program), *COUNT_PROBE[:4], str(Path(tmp, "counts")), *COUNT_PROBE[4:]]
-                done = run_command(args, timeout=60)
-                if done.returncode != 0:
-                    raise RuntimeError(f"the C program failed: {done.stderr.strip()}")
-                seconds[name] += [float(line) for line in done.stdout.split()[WARM_UP_PASSES:]]
+        try:
+            seconds = time_count_types(paths, str(Path(tmp, "counts")))
+        except subprocess.CalledProcessError as exc:
+            raise RuntimeError(f"the C program failed: {exc.stderr.strip()}") from None
     chosen = fastest_count_type(seconds)
     partial = record.with_name(f"count-type.{os.getpid()}")
     partial.write_text(chosen)

@@ -30,6 +30,7 @@ before the package or its dependencies are installed.
 from __future__ import annotations
 
 import statistics
+import subprocess
 from collections.abc import Mapping, Sequence
 
 OPTIMISE = ("-O3", "-march=native", "-funroll-loops", "-ffp-contract=off", "-fno-trapping-math")
@@ -45,6 +46,34 @@ COUNT_PROBE = ("800", "600", "400", "1", "lanes", "6")
 kernel, passes (about 0.01 s a pass; the first is a warm-up and is left out)."""
 COUNT_PROBE_ROUNDS = 3
 """How many times the count types take turns."""
+
+
+def time_count_types(programs: Mapping[str, str], counts: str) -> dict[str, list[float]]:
+    """Seconds per pass of each count type's C program on :data:`COUNT_PROBE`.
+
+    The programs take turns :data:`COUNT_PROBE_ROUNDS` times; each run's first pass (a
+    warm-up) is left out. ``setup.py`` times its probes with it, the C baseline its
+    builds.
+
+    Parameters
+    ----------
+    programs : mapping of str to str
+        For each count type, the path of the C program (``kernels/c``) built with it.
+    counts : str
+        Where the programs may write their counts.
+
+    Raises
+    ------
+    subprocess.CalledProcessError, subprocess.TimeoutExpired
+        If a program fails, or runs longer than 60 s.
+    """
+    seconds: dict[str, list[float]] = {name: [] for name in programs}
+    for _ in range(COUNT_PROBE_ROUNDS):
+        for name, program in programs.items():
+            args = [program, *COUNT_PROBE[:4], counts, *COUNT_PROBE[4:]]
+            done = subprocess.run(args, capture_output=True, text=True, timeout=60, check=True)
+            seconds[name] += [float(line) for line in done.stdout.split()[1:]]
+    return seconds
 
 
 def count_type_from_environment(environ: Mapping[str, str]) -> str | None:
