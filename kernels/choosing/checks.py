@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -118,7 +119,7 @@ def check_own_backend(func: Callable) -> CheckResult:
             "register it with parallel=True so that workers > 1 is allowed.",
         )
     if machine.usable_cores() >= 2:
-        params = {"width": 480, "height": 360, "max_iter": 200}
+        params = _long_enough(backend.name, {"width": 480, "height": 360, "max_iter": 200})
         with ChildWatch() as watch:
             # up to 10 tries, 6 s of them at most: a busy machine may take a core from the
             # run for a while, and an answer that stays serial is not run for a minute
@@ -132,3 +133,27 @@ def check_own_backend(func: Callable) -> CheckResult:
                            "releases the GIL, or processes.")  # fmt: skip
     return passed(f"{backend.name} is a parallel Mandelbrot backend: exact for 1 to 3 "
                   "workers, and two workers really ran.")  # fmt: skip
+
+
+# A call of the parallel check lasts at least this long (seconds), on a taller image if
+# need be: in a call of a few milliseconds, starting and joining the threads and handing
+# the GIL between them (tens of microseconds each on a virtual machine) are so large a
+# part that a correct answer with threads kept 0.8 to 1.1 cores busy at 480x360x200
+# (4.5 ms a call), and 1.5 to 1.8 on 1440 and 3600 rows.
+LONG_ENOUGH_S = 0.025
+# The most rows the check multiplies the image's height by.
+MOST_TALLER = 10
+
+
+def _long_enough(name: str, params: dict) -> dict:
+    """``params`` with as many more rows as make one two-worker call last ``LONG_ENOUGH_S``.
+
+    Same width and iterations, so every row costs what it did; a slow answer (pure
+    Python, or a pool started on every call) is judged at the size given.
+    """
+    from ..core import api
+
+    start = time.perf_counter()
+    api.run("mandelbrot", name, workers=2, **params)
+    taller = math.ceil(LONG_ENOUGH_S / max(time.perf_counter() - start, 1e-6))
+    return {**params, "height": params["height"] * min(max(taller, 1), MOST_TALLER)}
