@@ -33,6 +33,17 @@ TIMED_ONCE = frozenset({"python"})
 # full run (seconds, for pure Python).
 WARM_UP_AT_SIZE = frozenset({"jax", "jax-sharded"})
 
+# Backends whose calls take milliseconds, each timed run a mean of CALLS_PER_RUN calls
+# made back to back (``bench.measure``'s ``number``), as a program that calls them in a
+# loop makes them. A run at two workers follows one at one worker, in which the other
+# core idled: on a virtual machine, waking it can take milliseconds. ``jax-sharded``'s
+# self-efficiency at two devices (calls of 30 to 40 ms at the race's size) was 0.57 and
+# 0.69 in two builds of the book; in two runs of the race's measurement alone (AMD EPYC
+# Zen 4, 2 cores), 0.70 and 0.75 with one call per run, 0.83 and 0.78 with three.
+TIMED_IN_RUNS = frozenset({"cython", "cython-parallel", "numba", "numba-parallel",
+                           "jax", "jax-sharded"})  # fmt: skip
+CALLS_PER_RUN = 3
+
 
 def head_to_head(
     params: dict, workers: Iterable[int], repeat: int, backends: Iterable[str] | None = None,
@@ -45,7 +56,8 @@ def head_to_head(
     calls take a few milliseconds at the chapter's size, and tens of them give a median
     that one disturbed run does not move. Pure Python is timed once (:data:`TIMED_ONCE`).
     Each tool is warmed up first by a run at the quick size, JAX at the measured one
-    (:data:`WARM_UP_AT_SIZE`).
+    (:data:`WARM_UP_AT_SIZE`). The compiled tools' and JAX's runs are each the mean of
+    :data:`CALLS_PER_RUN` calls made back to back (:data:`TIMED_IN_RUNS`).
 
     With ``warm``, the process pools and dask clusters are started before the clock
     runs and reused (:func:`~kernels.core.warm.warm_workers`), and so are ``mpi``'s ranks and
@@ -66,7 +78,8 @@ def head_to_head(
         measure = functools.partial(
             bench.measure, "mandelbrot", [backend], workers=workers,
             repeat=1 if once else repeat, progress=progress,
-            budget=None if once else budget, warmup=warmup, **params,
+            budget=None if once else budget, warmup=warmup,
+            number=CALLS_PER_RUN if backend in TIMED_IN_RUNS else 1, **params,
         )  # fmt: skip
         tables.append(measured_on_warm_workers([backend] if warm else [], workers, measure))
     return bench.add_speedups(pd.concat(tables, ignore_index=True))
