@@ -185,6 +185,14 @@ def test_own_backend_checker(own_backends):
     def returns_the_reference(workers, width, height, max_iter):
         return mandelbrot.reference(width, height, max_iter)
 
+    @register_backend("test-fast-but-serial", "mandelbrot", parallel=True)
+    def fast_but_serial(workers, width, height, max_iter):  # judged on a taller image
+        re, im = mandelbrot.coordinates(width, height)
+        out = np.empty((height, width), dtype=np.int32)
+        for i in range(height):
+            numba_kernels.escape_counts_lanes(re, im[i], max_iter, out[i])
+        return out
+
     @register_backend("test-python-threads", "mandelbrot", parallel=True)
     def python_threads(workers, width, height, max_iter):  # the GIL: one thread at a time
         from kernels.foundations.backend import mandelbrot_threads
@@ -193,7 +201,7 @@ def test_own_backend_checker(own_backends):
 
     assert_checker_contract(checks.check_own_backend, rows_on_threads,
                             [first_rows_only, serial, unregistered, returns_the_reference,
-                             python_threads])  # fmt: skip
+                             fast_but_serial, python_threads])  # fmt: skip
 
 
 def test_head_to_head_times_process_tools_on_warm_workers():
