@@ -10,7 +10,6 @@ import pytest
 import kernels
 from kernels.c import baseline as c_baseline
 from kernels.core import buildflags, subprocesses
-from kernels.core.cprograms import build_c_program
 from kernels.problems import mandelbrot
 
 
@@ -60,9 +59,7 @@ def test_the_lanes_kernel_is_exact_in_either_count_type(count_type, tmp_path):
     # The build keeps one count type (the faster here); the other must give the same
     # counts on the machines where it is the faster. Sizes: partial blocks of lanes, and
     # max_iter around the every-8th-step test for a running lane.
-    files = {"mandelbrot.c": c_baseline.source(), "lanes.h": c_baseline.kernels_source()}
-    flags = (*c_baseline.FLAGS, buildflags.count_type_flag(count_type))
-    exe = build_c_program("mandelbrot", files, flags, RuntimeError, "to test", "")
+    exe = c_baseline._build(count_type)
     for width, height, max_iter in [(153, 29, 1), (153, 29, 7), (153, 29, 8), (153, 29, 9),
                                     (70, 9, 70), (400, 300, 300)]:  # fmt: skip
         out = tmp_path / "counts.bin"
