@@ -246,8 +246,8 @@ class ChildWatch(_Sampler):
     trackers that ``multiprocessing`` starts once per interpreter.
 
     A child caught between its ``fork`` and its ``exec`` still shows this process's
-    command line, so a resource tracker seen that early would pass for a worker. Such a
-    child is looked at again at each sample
+    command line (and during its ``exec``, an empty one), so a resource tracker seen
+    that early would pass for a worker. Such a child is looked at again at each sample
     until its command line changes; one that never changes (a ``fork`` worker, which
     never calls ``exec``) counts as a worker when it ends or when the block does.
 
@@ -282,7 +282,7 @@ class ChildWatch(_Sampler):
                 command = process.cmdline()
             except psutil.Error:
                 continue
-            if command == self._own:
+            if not command or command == self._own:  # empty while it is mid-exec
                 self._forked.add(process.pid)
                 continue
             self._seen.add(process.pid)
