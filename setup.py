@@ -8,9 +8,9 @@ built without it, ``prange`` loops run serially, and ``python -m kernels info`` 
 If an extension does not compile at all, the install goes on without it and the Cython
 backends report why.
 
-The Mandelbrot kernel's counts are built in the integer type that ran faster here: the
-C program (``kernels/c``) is built with each of ``COUNT_TYPES`` and timed, unless
-``KERNELS_COUNT_T`` names the type to use.
+The Mandelbrot kernel is built in the layout (counts' integer type, lanes) that ran
+fastest here: the C program (``kernels/c``) is built in each of ``LAYOUTS`` that
+``KERNELS_COUNT_T`` and ``KERNELS_LANES`` allow (all when they are unset) and timed.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ DIRECTIVES = {
 # Loaded by path: the package's dependencies are not installed while it is being built.
 FLAGS = runpy.run_path(str(Path(__file__).parent / "kernels" / "core" / "buildflags.py"))
 OPTIMISE, OPENMP = FLAGS["OPTIMISE"], FLAGS["OPENMP"]
-COUNT_TYPES, count_type_flag = FLAGS["COUNT_TYPES"], FLAGS["count_type_flag"]
+layout_flags = FLAGS["layout_flags"]
 C_PROGRAM = Path(__file__).parent / "kernels" / "c" / "mandelbrot.c"
 PLAIN_PROGRAM = "int main(void) { return 0; }\n"
 OPENMP_PROGRAM = "#include <omp.h>\nint main(void) { return omp_get_max_threads() > 0 ? 0 : 1; }\n"
@@ -67,32 +67,32 @@ def compile_flags(compiler) -> tuple[list[str], list[str]]:
     return optimise, []
 
 
-def time_count_types(compiler, flags: list[str]) -> dict[str, list[float]]:
-    """Seconds per pass of the C lanes kernel built with each count type; {} if it fails."""
+def time_layouts(compiler, flags: list[str], layouts) -> dict:
+    """Seconds per pass of the C lanes kernel built in each of ``layouts``; {} if it fails."""
     with tempfile.TemporaryDirectory() as tmp:
         try:
             programs = {}
-            for number, name in enumerate(COUNT_TYPES):
+            for number, layout in enumerate(layouts):
                 folder = str(Path(tmp, str(number)))
-                args = [*flags, count_type_flag(name)]
+                args = [*flags, *layout_flags(layout)]
                 objects = compiler.compile([str(C_PROGRAM)], folder, extra_postargs=args)
                 compiler.link_executable(objects, "probe", folder, extra_postargs=flags)
-                programs[name] = str(Path(folder, "probe"))
-            return FLAGS["time_count_types"](programs, str(Path(tmp, "counts")))
+                programs[layout] = str(Path(folder, "probe"))
+            return FLAGS["time_layouts"](programs, str(Path(tmp, "counts")))
         except Exception as exc:  # no compiler, no OpenMP, or the program failed
-            print(f"kernels: could not time the count types ({exc})", file=sys.stderr)
+            print(f"kernels: could not time the kernel's layouts ({exc})", file=sys.stderr)
             return {}
 
 
-def count_type(compiler, flags: list[str]) -> str:
-    """The Mandelbrot counts' type: ``$KERNELS_COUNT_T``, or the one timed faster here."""
-    chosen = FLAGS["count_type_from_environment"](os.environ)
-    if chosen is not None:
-        return chosen
-    seconds = time_count_types(compiler, flags)
-    chosen = FLAGS["fastest_count_type"](seconds)
-    timed = ", ".join(f"{name} {min(s):.4f} s" for name, s in seconds.items())
-    print(f"kernels: Mandelbrot counts as {chosen} (best passes: {timed or 'not timed'})",
+def layout(compiler, flags: list[str]):
+    """The Mandelbrot kernel's layout: the one allowed, or the fastest timed here."""
+    candidates = FLAGS["layouts_from_environment"](os.environ)
+    if len(candidates) == 1:
+        return candidates[0]
+    seconds = time_layouts(compiler, flags, candidates)
+    chosen = FLAGS["fastest_layout"](seconds, candidates)
+    timed = "; ".join(f"{name} {min(s):.4f} s" for name, s in seconds.items())
+    print(f"kernels: Mandelbrot kernel with {chosen} (best passes: {timed or 'not timed'})",
           file=sys.stderr)  # fmt: skip
     return chosen
 
@@ -107,12 +107,12 @@ class BuildExtensions(build_ext):
 
     def build_extensions(self) -> None:
         optimise, openmp = compile_flags(self.compiler)
-        counts = count_type_flag(count_type(self.compiler, [*optimise, *openmp]))
+        chosen = layout_flags(layout(self.compiler, [*optimise, *openmp]))
         for ext in self.extensions:
             ext.extra_compile_args += [*optimise, *openmp]
             ext.extra_link_args += openmp
             if ext.name.endswith(".mandelbrot"):
-                ext.extra_compile_args.append(counts)
+                ext.extra_compile_args += chosen
         super().build_extensions()
 
     def build_extension(self, ext: Extension) -> None:

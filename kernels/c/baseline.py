@@ -3,9 +3,9 @@
 :func:`build` compiles ``mandelbrot.c`` (shipped with the package) with the machine's C
 compiler with the extensions' flags; :func:`run` runs it and returns its counts and the
 seconds its loop took, measured inside the program (no process start-up) on a pass after
-a warm-up pass. Its ``lanes`` kernel is the compiled backends' algorithm (64 points in
-lock-step, as in Cython; numba's takes 48), so it is the fair ceiling; ``scalar`` is the
-textbook one-point loop. The chapters set every tool's
+a warm-up pass. Its ``lanes`` kernel is the compiled backends' algorithm (64 or 32
+points in lock-step, in the layout timed faster here, as Cython's is built), so it is the
+fair ceiling; ``scalar`` is the textbook one-point loop. The chapters set every tool's
 time beside this one.
 """
 
@@ -23,11 +23,12 @@ import numpy as np
 
 from ..core.buildflags import (
     C_FLAGS,
-    COUNT_TYPES,
-    count_type_flag,
-    count_type_from_environment,
-    fastest_count_type,
-    time_count_types,
+    LAYOUTS,
+    Layout,
+    fastest_layout,
+    layout_flags,
+    layouts_from_environment,
+    time_layouts,
 )
 from ..core.cprograms import build_c_program
 from ..core.errors import BackendUnavailableError, CommandTimeoutError
@@ -69,51 +70,55 @@ def kernels_source() -> str:
     return KERNELS_SOURCE.read_text()
 
 
-def _build(count_type: str) -> Path:
-    """The program built with ``count_type`` counts (from the cache, or compiled now)."""
+def _build(layout: Layout) -> Path:
+    """The program built in ``layout`` (from the cache, or compiled now)."""
     files = {"mandelbrot.c": source(), "lanes.h": kernels_source()}
-    flags = (*FLAGS, count_type_flag(count_type))
+    flags = (*FLAGS, *layout_flags(layout))
     return build_c_program("mandelbrot", files, flags, BackendUnavailableError,
                            "to measure the C baseline", "no OpenMP?")  # fmt: skip
 
 
 @functools.cache
-def count_type() -> str:
-    """The C type of the lanes kernel's counts: ``$KERNELS_COUNT_T``, or the faster here.
+def layout() -> Layout:
+    """The lanes kernel's layout (counts' type, lanes): the fastest here of those allowed.
 
-    Chosen as ``setup.py`` chooses the Cython kernel's: the program is built with each of
-    ``COUNT_TYPES``, timed on the same run and judged by the same rule
-    (:func:`kernels.core.buildflags.fastest_count_type`). The choice is timed once per
-    machine and kept in a file beside the default build.
+    Chosen as ``setup.py`` chooses the Cython kernel's: the program is built in each
+    layout ``KERNELS_COUNT_T`` and ``KERNELS_LANES`` allow (every one when they are
+    unset), timed on the same run and judged by the same rule
+    (:func:`kernels.core.buildflags.fastest_layout`). The choice among all of them is
+    timed once per machine and kept in a file beside the default build.
 
     Raises
     ------
     ValueError
-        If ``KERNELS_COUNT_T`` names a type that is not one of ``COUNT_TYPES``.
+        If ``KERNELS_COUNT_T`` or ``KERNELS_LANES`` names a value that is not allowed.
     """
-    chosen = count_type_from_environment(os.environ)
-    if chosen is not None:
-        return chosen
-    programs = {name: _build(name) for name in COUNT_TYPES}
-    record = programs[COUNT_TYPES[0]].parent / "count-type"
-    if record.exists() and record.read_text() in COUNT_TYPES:
-        return record.read_text()
-    paths = {name: str(program) for name, program in programs.items()}
+    candidates = layouts_from_environment(os.environ)
+    if len(candidates) == 1:
+        return candidates[0]
+    programs = {candidate: _build(candidate) for candidate in candidates}
+    record = programs[candidates[0]].parent / "layout"
+    every = len(candidates) == len(LAYOUTS)
+    known = {f"{x.count_type},{x.lanes}": x for x in candidates}
+    if every and record.exists() and record.read_text() in known:
+        return known[record.read_text()]
+    paths = {candidate: str(program) for candidate, program in programs.items()}
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            seconds = time_count_types(paths, str(Path(tmp, "counts")))
+            seconds = time_layouts(paths, str(Path(tmp, "counts")))
         except subprocess.CalledProcessError as exc:
             raise RuntimeError(f"the C program failed: {exc.stderr.strip()}") from None
-    chosen = fastest_count_type(seconds)
-    partial = record.with_name(f"count-type.{os.getpid()}")
-    partial.write_text(chosen)
-    partial.replace(record)  # whole, even when two processes time at once
+    chosen = fastest_layout(seconds, candidates)
+    if every:
+        partial = record.with_name(f"layout.{os.getpid()}")
+        partial.write_text(f"{chosen.count_type},{chosen.lanes}")
+        partial.replace(record)  # whole, even when two processes time at once
     return chosen
 
 
 @functools.cache
 def build() -> Path:
-    """The compiled program's path, with the counts of :func:`count_type`: compiled once
+    """The compiled program's path, in the layout of :func:`layout`: compiled once
     per machine and kept (:func:`kernels.core.cprograms.build_c_program`).
 
     Raises
@@ -122,7 +127,7 @@ def build() -> Path:
         When there is no C compiler, or it cannot build the program with OpenMP; the
         message says which and how to get one.
     """
-    return _build(count_type())
+    return _build(layout())
 
 
 def run(width: int, height: int, max_iter: int, threads: int = 1, kernel: str = "lanes") -> CRun:
@@ -138,7 +143,7 @@ def run(width: int, height: int, max_iter: int, threads: int = 1, kernel: str = 
     threads : int
         OpenMP threads (``schedule(dynamic)`` over the rows).
     kernel : {"lanes", "scalar"}
-        64 points in lock-step (the compiled backends' algorithm) or one at a time.
+        Many points in lock-step (the compiled backends' algorithm) or one at a time.
     """
     return runs(width, height, max_iter, threads, kernel, repeat=1)[0]
 

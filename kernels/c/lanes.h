@@ -1,4 +1,4 @@
-/* The Mandelbrot kernels of the C baseline: one point at a time, and 64 in lock-step.
+/* The Mandelbrot kernels of the C baseline: one point at a time, and many in lock-step.
  *
  * escape_count is the textbook loop; escape_counts_lanes iterates LANES neighbouring
  * points together, each lane stopping when it escapes, as the Cython and numba kernels
@@ -21,16 +21,23 @@ static int escape_count(double cr, double ci, int max_iter) {
     return n;
 }
 
-#define LANES 64
-
-/* The counts' integer type: 64-bit (long long) or 32-bit (int), chosen when the package
-   is built by timing this kernel both ways (kernels/core/buildflags.py), since which is
-   faster depends on the processor. A comparison of 8 doubles gives the mask for 8
-   lanes. 64-bit counts, as wide as the doubles, use it as it is; with 32-bit counts (16
-   to a 512-bit vector) gcc joins two masks into one before every count update. On an
-   AMD EPYC Zen 5 64-bit counts were 9% faster (0.0244 s against 0.0268 s at
-   1200x1000x500); on a Zen 4, which runs a 512-bit instruction as two 256-bit halves,
-   32-bit counts were 9-12% faster (0.041-0.043 s against 0.047 s; gcc 12). */
+/* The kernel's layout: how many points iterate together (64 or 32) and the counts'
+   integer type, 64-bit (long long) or 32-bit (int). Both are chosen when the package is
+   built, by timing this kernel in each layout (kernels/core/buildflags.py), since which
+   is faster depends on the processor.
+   - Counts: a comparison of 8 doubles gives the mask for 8 lanes. 64-bit counts, as
+     wide as the doubles, use it as it is; with 32-bit counts (16 to a 512-bit vector)
+     gcc joins two masks into one before every count update. On an AMD EPYC Zen 5,
+     64-bit counts were 9% faster (0.0244 s against 0.0268 s at 1200x1000x500, 64
+     lanes); on a Zen 4, which runs a 512-bit instruction as two 256-bit halves, 32-bit
+     counts were 9-12% faster (0.041-0.043 s against 0.047 s; gcc 12).
+   - Lanes: on an Intel Xeon with AVX-512 (gcc 12), 32 lanes of 64-bit counts took
+     0.047-0.051 s and 64 lanes 0.056-0.061 s; with 32-bit counts, 0.050-0.054 s and
+     0.059-0.062 s. */
+#ifndef KERNELS_LANES
+#define KERNELS_LANES 64
+#endif
+#define LANES KERNELS_LANES
 #ifndef KERNELS_COUNT_T
 #define KERNELS_COUNT_T long long
 #endif
@@ -42,8 +49,8 @@ typedef KERNELS_COUNT_T count_t;
    arrays fewer to load and store per step (15% faster with gcc 12 on an AMD EPYC).
    Whether any lane still iterates is tested every 8th step, not on every one: a step
    after the last lane escaped changes nothing, so the counts are the same, and gcc's
-   loop loses the ten instructions that OR 64 flags together (7-12% faster on a Zen 4,
-   at either count width). */
+   loop loses the ten instructions that OR 64 lanes' flags together (7-12% faster on a
+   Zen 4, at either count width). */
 static void escape_counts_lanes(const double *cr, double ci, int m, int max_iter, int *out) {
     double zr[LANES], zi[LANES], c[LANES];
     count_t count[LANES];

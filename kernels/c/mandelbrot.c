@@ -8,8 +8,9 @@
  * and branch predictors, the clock still rising): 0.025-0.032 s against 0.024 s for
  * the passes after it at 1200x1000x500 on an AMD EPYC (Zen 5), so a fair measurement
  * leaves it out, as it leaves out a Python tool's first call.
- * "lanes" (the default) iterates 64 neighbouring points in lock-step, as the Cython
- * kernel does (numba's, 48); "scalar" is the textbook loop, one point at a time.
+ * "lanes" (the default) iterates 64 or 32 neighbouring points in lock-step (the layout
+ * the build timed faster), as the Cython kernel does; "scalar" is the textbook loop,
+ * one point at a time.
  * The kernels are in lanes.h. Build (kernels/core/buildflags.py has the flags):
  *   cc -O3 -march=native -funroll-loops -ffp-contract=off -fno-trapping-math -fopenmp \
  *      mandelbrot.c -o mandelbrot

@@ -16,12 +16,13 @@ read them, so the ceiling the book measures is built the way the extensions are:
   result stays bit for bit the same, since nothing is reordered or fused;
 * ``-fopenmp``: OpenMP threads, where the compiler has it.
 
-One choice is made by measuring: the integer type of the Mandelbrot lanes kernels'
-counts (:data:`COUNT_TYPES`). Which is faster depends on the processor (``lanes.h``
-has the figures), so ``setup.py`` builds the C program with each, times it
-(:func:`fastest_count_type`) and builds the Cython kernel with the faster; the C
-baseline times its own program the same way, once per machine. ``KERNELS_COUNT_T``
-names the type instead. Either type gives the same counts.
+Two choices are made by measuring, together: the integer type of the Mandelbrot lanes
+kernels' counts and how many lanes they iterate in lock-step (a :class:`Layout`). Which
+is faster depends on the processor (``lanes.h`` has the figures), so ``setup.py``
+builds the C program in each of :data:`LAYOUTS`, times it (:func:`time_layouts`,
+:func:`fastest_layout`) and builds the Cython kernel in the fastest; the C baseline
+times its own program the same way, once per machine. ``KERNELS_COUNT_T`` and
+``KERNELS_LANES`` fix either part instead. Every layout gives the same counts.
 
 This module imports nothing but the standard library: ``setup.py`` loads it by path,
 before the package or its dependencies are installed.
@@ -32,6 +33,7 @@ from __future__ import annotations
 import statistics
 import subprocess
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 OPTIMISE = ("-O3", "-march=native", "-funroll-loops", "-ffp-contract=off", "-fno-trapping-math")
 OPENMP = "-fopenmp"
@@ -39,26 +41,41 @@ C_FLAGS = (*OPTIMISE, OPENMP)
 
 COUNT_TYPES = ("long long", "int")
 """The C integer types the Mandelbrot lanes kernels may count in; the first is the default."""
-COUNT_TYPE_MARGIN = 0.03
-"""How much faster (a fraction) another count type must be to replace the default."""
-COUNT_PROBE = ("800", "600", "400", "1", "lanes", "6")
-"""The timed run of the C program per count type: width, height, max_iter, threads,
-kernel, passes (about 0.01 s a pass; the first is a warm-up and is left out)."""
-COUNT_PROBE_ROUNDS = 3
-"""How many times the count types take turns."""
+LANE_COUNTS = (64, 32)
+"""How many points the C and Cython lanes kernels may iterate together; the first is the default."""
 
 
-def time_count_types(programs: Mapping[str, str], counts: str) -> dict[str, list[float]]:
-    """Seconds per pass of each count type's C program on :data:`COUNT_PROBE`.
+class Layout(NamedTuple):
+    """How the C and Cython Mandelbrot lanes kernels are built: counts' type and lanes."""
 
-    The programs take turns :data:`COUNT_PROBE_ROUNDS` times; each run's first pass (a
-    warm-up) is left out. ``setup.py`` times its probes with it, the C baseline its
-    builds.
+    count_type: str
+    lanes: int
+
+    def __str__(self) -> str:
+        return f"{self.count_type} counts, {self.lanes} lanes"
+
+
+LAYOUTS = tuple(Layout(kind, lanes) for lanes in LANE_COUNTS for kind in COUNT_TYPES)
+"""Every layout the build may choose; the first is the default."""
+LAYOUT_MARGIN = 0.03
+"""How much faster (a fraction) another layout must be to replace the default."""
+PROBE = ("800", "600", "400", "1", "lanes", "6")
+"""The timed run of the C program per layout: width, height, max_iter, threads, kernel,
+passes (about 0.01 s a pass; the first is a warm-up and is left out)."""
+PROBE_ROUNDS = 3
+"""How many times the layouts take turns."""
+
+
+def time_layouts(programs: Mapping[Layout, str], counts: str) -> dict[Layout, list[float]]:
+    """Seconds per pass of each layout's C program on :data:`PROBE`.
+
+    The programs take turns :data:`PROBE_ROUNDS` times; each run's first pass (a warm-up)
+    is left out. ``setup.py`` times its probes with it, the C baseline its builds.
 
     Parameters
     ----------
-    programs : mapping of str to str
-        For each count type, the path of the C program (``kernels/c``) built with it.
+    programs : mapping of Layout to str
+        For each layout, the path of the C program (``kernels/c``) built in it.
     counts : str
         Where the programs may write their counts.
 
@@ -67,68 +84,78 @@ def time_count_types(programs: Mapping[str, str], counts: str) -> dict[str, list
     subprocess.CalledProcessError, subprocess.TimeoutExpired
         If a program fails, or runs longer than 60 s.
     """
-    seconds: dict[str, list[float]] = {name: [] for name in programs}
-    for _ in range(COUNT_PROBE_ROUNDS):
-        for name, program in programs.items():
-            args = [program, *COUNT_PROBE[:4], counts, *COUNT_PROBE[4:]]
+    seconds: dict[Layout, list[float]] = {layout: [] for layout in programs}
+    for _ in range(PROBE_ROUNDS):
+        for layout, program in programs.items():
+            args = [program, *PROBE[:4], counts, *PROBE[4:]]
             done = subprocess.run(args, capture_output=True, text=True, timeout=60, check=True)
-            seconds[name] += [float(line) for line in done.stdout.split()[1:]]
+            seconds[layout] += [float(line) for line in done.stdout.split()[1:]]
     return seconds
 
 
-def count_type_from_environment(environ: Mapping[str, str]) -> str | None:
-    """The count type ``KERNELS_COUNT_T`` names, or None when it is not set.
+def layouts_from_environment(environ: Mapping[str, str]) -> tuple[Layout, ...]:
+    """The layouts ``KERNELS_COUNT_T`` and ``KERNELS_LANES`` allow (all of them when unset).
 
     Raises
     ------
     ValueError
-        If it names a type that is not one of :data:`COUNT_TYPES`.
+        If either names a value that is not allowed (:data:`COUNT_TYPES`,
+        :data:`LANE_COUNTS`).
     """
-    chosen = environ.get("KERNELS_COUNT_T")
-    if chosen is not None and chosen not in COUNT_TYPES:
-        raise ValueError(f"KERNELS_COUNT_T must be one of {COUNT_TYPES}, got {chosen!r}")
-    return chosen
+    kind, lanes = environ.get("KERNELS_COUNT_T"), environ.get("KERNELS_LANES")
+    if kind is not None and kind not in COUNT_TYPES:
+        raise ValueError(f"KERNELS_COUNT_T must be one of {COUNT_TYPES}, got {kind!r}")
+    if lanes is not None and lanes not in map(str, LANE_COUNTS):
+        raise ValueError(f"KERNELS_LANES must be one of {LANE_COUNTS}, got {lanes!r}")
+    return tuple(layout for layout in LAYOUTS if kind in (None, layout.count_type)
+                 and lanes in (None, str(layout.lanes)))  # fmt: skip
 
 
-def count_type_flag(count_type: str) -> str:
-    """The compiler flag that builds ``lanes.h`` and the Cython kernel with ``count_type``.
+def layout_flags(layout: Layout) -> tuple[str, str]:
+    """The compiler flags that build ``lanes.h`` and the Cython kernel in ``layout``.
 
     Raises
     ------
     ValueError
-        If ``count_type`` is not one of :data:`COUNT_TYPES`.
+        If ``layout`` is not one of :data:`LAYOUTS`.
     """
-    if count_type not in COUNT_TYPES:
-        raise ValueError(f"the count type must be one of {COUNT_TYPES}, got {count_type!r}")
-    return f"-DKERNELS_COUNT_T={count_type}"
+    if layout not in LAYOUTS:
+        raise ValueError(f"the layout must be one of {[str(x) for x in LAYOUTS]}, got {layout!r}")
+    return f"-DKERNELS_COUNT_T={layout.count_type}", f"-DKERNELS_LANES={layout.lanes}"
 
 
-def fastest_count_type(seconds: Mapping[str, Sequence[float]]) -> str:
-    """The count type to build with, from the seconds of timed passes with each.
+def fastest_layout(
+    seconds: Mapping[Layout, Sequence[float]], candidates: Sequence[Layout] = LAYOUTS
+) -> Layout:
+    """The layout to build in, from the seconds of timed passes in each.
 
-    The default (the first of :data:`COUNT_TYPES`) unless another's median pass is
-    faster by more than :data:`COUNT_TYPE_MARGIN`: a difference within the noise does
-    not change the build.
+    The default (the first of ``candidates``) unless another's median pass is faster by
+    more than :data:`LAYOUT_MARGIN`: a difference within the noise does not change the
+    build. numba's lane shapes are chosen by the same rule
+    (:func:`kernels.numba.shapes.lane_shape`).
 
     Parameters
     ----------
-    seconds : mapping of str to sequence of float
-        For each count type timed, the seconds of its passes; an empty mapping (nothing
+    seconds : mapping of Layout to sequence of float
+        For each layout timed, the seconds of its passes; an empty mapping (nothing
         could be timed) gives the default.
+    candidates : sequence of Layout
+        The layouts allowed (:func:`layouts_from_environment`), the default first.
 
     Raises
     ------
     ValueError
-        If a key is not one of :data:`COUNT_TYPES`, or a type has no passes.
+        If a key is not one of ``candidates``, or a layout has no passes.
     """
-    default = COUNT_TYPES[0]
+    default = candidates[0]
     medians = {}
-    for count_type, passes in seconds.items():
-        count_type_flag(count_type)  # names a known type
+    for layout, passes in seconds.items():
+        if layout not in candidates:
+            raise ValueError(f"{layout!r} is not one of the layouts {[str(x) for x in candidates]}")
         if not passes:
-            raise ValueError(f"no timed passes for the count type {count_type!r}")
-        medians[count_type] = statistics.median(passes)
+            raise ValueError(f"no timed passes for the layout {layout}")
+        medians[layout] = statistics.median(passes)
     if default not in medians:
         return default
     best = min(medians, key=medians.get)
-    return best if medians[best] < (1 - COUNT_TYPE_MARGIN) * medians[default] else default
+    return best if medians[best] < (1 - LAYOUT_MARGIN) * medians[default] else default

@@ -25,7 +25,7 @@ def extensions_status() -> str:
     from .compiled import mandelbrot as compiled
     from .compiled import openmp
 
-    counts = f"Mandelbrot counts as {compiled.COUNT_TYPE}"
+    counts = f"Mandelbrot kernel with {compiled.COUNT_TYPE} counts, {compiled.LANE_COUNT} lanes"
     version = openmp.openmp_version()
     if version == 0:
         serial = "cython-parallel gives the right answers on one thread"

@@ -37,63 +37,75 @@ def escape_count(cr: float, ci: float, max_iter: int) -> int:
     return n
 
 
-# Points iterated in lock-step by escape_counts_lanes: 48, not the 64 of the C and
-# Cython kernels, so that LLVM keeps every lane's state in registers (see there).
-LANES = 48
+LANE_SHAPES = ((48, 1), (24, 8))
+"""The ways :func:`escape_counts_in_lanes` may be run: (lanes, test for a running lane
+every how many steps). :func:`escape_counts_lanes` takes one by its index here; which is
+fastest depends on the processor (its docstring has the figures), and
+:mod:`kernels.numba.shapes` times them once per machine."""
 
 
-def _stack_array(element: ir.Type, numba_type: types.Type, length: int):
+def _stack_array(element: ir.Type, numba_type: types.Type):
     """An intrinsic: a pointer to ``length`` values in the calling function's stack frame.
 
     Where a C function's local arrays live, aligned to 64 bytes (a cache line, one
     AVX-512 vector). numba has no local arrays; this asks LLVM for one at each place it
-    is called, and ``numba.carray`` gives it the shape of an array. It lives until the
-    function returns, so it must not escape.
+    is called, of a ``length`` known when it compiles, and ``numba.carray`` gives it the
+    shape of an array. It lives until the function returns, so it must not escape.
     """
 
     @intrinsic
-    def stack_array(typingctx):
+    def stack_array(typingctx, length):
+        if not isinstance(length, types.IntegerLiteral):
+            return None  # only a length known when compiling
+        size = length.literal_value
+
         def codegen(context, builder, signature, args):
             with builder.goto_entry_block():
-                block = builder.alloca(ir.ArrayType(element, length))
+                block = builder.alloca(ir.ArrayType(element, size))
                 block.align = 64
             return builder.bitcast(block, element.as_pointer())
 
-        return types.CPointer(numba_type)(), codegen
+        return types.CPointer(numba_type)(length), codegen
 
     return stack_array
 
 
-_lane_doubles = _stack_array(ir.DoubleType(), types.float64, LANES)
-_lane_int32s = _stack_array(ir.IntType(32), types.int32, LANES)
+_lane_doubles = _stack_array(ir.DoubleType(), types.float64)
+_lane_int32s = _stack_array(ir.IntType(32), types.int32)
 
 
 @njit(cache=True, nogil=True)
-def escape_counts_lanes(re: np.ndarray, ci: float, max_iter: int, out: np.ndarray) -> None:
-    """Escape counts of one row, :data:`LANES` neighbouring points at a time.
+def escape_counts_in_lanes(
+    re: np.ndarray, ci: float, max_iter: int, out: np.ndarray, lanes: int, test_every: int
+) -> None:
+    """Escape counts of one row, ``lanes`` neighbouring points at a time.
 
     One point's loop is a chain of dependent multiplications: the CPU waits for each
     result before starting the next. Many independent points in lock-step keep its
     vector units busy. A point is still iterating at step ``n`` exactly when its count
     is ``n``: once it escapes its count falls behind and never changes again, so every
     count is exactly :func:`escape_count`'s. Lanes past the row's end start at
-    ``max_iter`` and never iterate.
+    ``max_iter`` and never iterate. Whether any lane still iterates is tested every
+    ``test_every`` steps (1: on every step); a step after the last lane escaped changes
+    nothing, so the counts are the same either way.
+
+    ``lanes`` and ``test_every`` are constants of the compiled code
+    (``numba.literally``): one compiled kernel per pair of :data:`LANE_SHAPES`.
 
     The lanes' state (``zr``, ``zi``, ``c`` and the counts) lives in arrays on the
     stack, one per quantity, as a C function's local arrays do (:func:`_stack_array`).
     Four small arrays of known size at fixed places: LLVM knows they do not overlap,
     vectorises the lane loop and keeps the arrays in vector registers from one step to
-    the next, as gcc does with the C kernel's. 48 lanes are 6 AVX-512 vectors per array;
-    64 lanes' state and temporaries did not fit LLVM's allocation of the 32 registers,
-    and it spilled some to memory every step. On an AMD EPYC (Zen 5), at 1200x1000x500:
-    0.024-0.025 s with 48 lanes, 0.032 s with 64 and 0.029 s with 32; 0.028-0.030 s for
-    the earlier kernel (64 lanes in one heap-free block of rows, ``zr`` and ``zi``
-    loaded and stored on every step), and 0.027 s for the C program of the time. 64-bit
-    counts, which made gcc's C and Cython kernels 9-14% faster there (see ``lanes.h``),
-    made this one slower: 0.024 s against 0.023 s with 48 lanes, 0.032 s with 64.
-    Testing for a running lane only every 8th step, as the C and Cython kernels do, made
-    it 15% slower on an AMD EPYC (Zen 4): LLVM already ORs the lanes' comparison masks
-    in mask registers, and gcc does not.
+    the next, as gcc does with the C kernel's.
+
+    Which shape is fastest depends on the processor. On an AMD EPYC (Zen 5), at
+    1200x1000x500: 0.024-0.025 s with 48 lanes tested every step, 0.032 s with 64 and
+    0.029 s with 32 (64 lanes' state and temporaries did not fit LLVM's allocation of
+    the 32 vector registers); on a Zen 4, testing 48 lanes every 8th step was 15%
+    slower: LLVM ORs the lanes' comparison masks in mask registers. On an Intel Xeon
+    with AVX-512 the same 48 lanes took 0.071-0.080 s, and 24 lanes tested every 8th
+    step 0.052-0.053 s (16 lanes 0.054-0.057 s, 32 lanes 0.058-0.064 s; 48 lanes
+    tested every 8th step 0.063-0.067 s). 64-bit counts made no shape faster.
 
     On the heap (``np.empty``), the state's arrays may overlap as far as LLVM knows, and
     the lane loop stayed scalar and ran about 3x slower; a single heap block also ran
@@ -104,29 +116,37 @@ def escape_counts_lanes(re: np.ndarray, ci: float, max_iter: int, out: np.ndarra
     the step is compared with the int32 counts as an int32 (numba's loop counter is an
     int64, and comparing with it widened every count on every step).
     """
-    zr = numba.carray(_lane_doubles(), (LANES,))
-    zi = numba.carray(_lane_doubles(), (LANES,))
-    c = numba.carray(_lane_doubles(), (LANES,))
-    count = numba.carray(_lane_int32s(), (LANES,))
-    for j0 in range(0, re.size, LANES):
-        m = min(LANES, re.size - j0)
-        for lane in range(LANES):
+    numba.literally(lanes)
+    numba.literally(test_every)
+    zr = numba.carray(_lane_doubles(lanes), (lanes,))
+    zi = numba.carray(_lane_doubles(lanes), (lanes,))
+    c = numba.carray(_lane_doubles(lanes), (lanes,))
+    count = numba.carray(_lane_int32s(lanes), (lanes,))
+    for j0 in range(0, re.size, lanes):
+        m = min(lanes, re.size - j0)
+        for lane in range(lanes):
             zr[lane] = zi[lane] = 0.0
             c[lane] = re[j0 + lane] if lane < m else 0.0
             count[lane] = 0 if lane < m else max_iter
         for n in range(max_iter):
             any_active = False
             step = np.int32(n)  # the counts' type: no widening of the counts per step
-            for lane in range(LANES):
+            for lane in range(lanes):
                 x, y = zr[lane], zi[lane]
                 x2, y2 = x * x, y * y
                 still = (x2 + y2 <= 4.0) & (count[lane] == step)
                 count[lane] += still
-                any_active |= still
+                if test_every == 1:  # a constant: the other case is compiled out
+                    any_active |= still
                 new_zi = 2.0 * x * y + ci
                 new_zr = x2 - y2 + c[lane]
                 zr[lane] = new_zr if still else x
                 zi[lane] = new_zi if still else y
+            if test_every > 1:  # a power of two: every test_every-th step
+                if n & (test_every - 1) != test_every - 1:
+                    continue
+                for lane in range(lanes):
+                    any_active |= count[lane] == step + 1
             if not any_active:
                 break
         for lane in range(m):
@@ -134,15 +154,28 @@ def escape_counts_lanes(re: np.ndarray, ci: float, max_iter: int, out: np.ndarra
 
 
 @njit(cache=True, nogil=True)
-def mandelbrot_counts(re: np.ndarray, im: np.ndarray, max_iter: int, out: np.ndarray) -> None:
+def escape_counts_lanes(
+    re: np.ndarray, ci: float, max_iter: int, out: np.ndarray, shape: int = 0
+) -> None:
+    """:func:`escape_counts_in_lanes` for one row, in the shape ``LANE_SHAPES[shape]``."""
+    if shape == 0:
+        escape_counts_in_lanes(re, ci, max_iter, out, 48, 1)
+    else:
+        escape_counts_in_lanes(re, ci, max_iter, out, 24, 8)
+
+
+@njit(cache=True, nogil=True)
+def mandelbrot_counts(
+    re: np.ndarray, im: np.ndarray, max_iter: int, out: np.ndarray, shape: int = 0
+) -> None:
     """Fill ``out[i, j]`` with the escape count of ``re[j] + 1j*im[i]``, serially."""
     for i in range(im.size):
-        escape_counts_lanes(re, im[i], max_iter, out[i])
+        escape_counts_lanes(re, im[i], max_iter, out[i], shape)
 
 
 @njit(cache=True, parallel=True)
 def mandelbrot_counts_parallel(
-    re: np.ndarray, im: np.ndarray, max_iter: int, out: np.ndarray, threads: int
+    re: np.ndarray, im: np.ndarray, max_iter: int, out: np.ndarray, threads: int, shape: int = 0
 ) -> None:
     """:func:`mandelbrot_counts` with the rows shared among ``threads`` threads by ``prange``.
 
@@ -154,16 +187,16 @@ def mandelbrot_counts_parallel(
     """
     for t in prange(threads):
         for i in range(t, im.size, threads):
-            escape_counts_lanes(re, im[i], max_iter, out[i])
+            escape_counts_lanes(re, im[i], max_iter, out[i], shape)
 
 
 @njit(cache=True, parallel=True)
 def mandelbrot_counts_blocks(
-    re: np.ndarray, im: np.ndarray, max_iter: int, out: np.ndarray
+    re: np.ndarray, im: np.ndarray, max_iter: int, out: np.ndarray, shape: int = 0
 ) -> None:
     """:func:`mandelbrot_counts` with ``prange`` over the rows: one block of rows per thread."""
     for i in prange(im.size):
-        escape_counts_lanes(re, im[i], max_iter, out[i])
+        escape_counts_lanes(re, im[i], max_iter, out[i], shape)
 
 
 # --- Heat ---------------------------------------------------------------------------

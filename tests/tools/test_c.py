@@ -54,12 +54,12 @@ def test_c_runs_time_passes_after_a_warm_up_pass_in_one_process():
     assert refused.returncode == 2 and "PASSES must be >= 1" in refused.stderr
 
 
-@pytest.mark.parametrize("count_type", buildflags.COUNT_TYPES)
-def test_the_lanes_kernel_is_exact_in_either_count_type(count_type, tmp_path):
-    # The build keeps one count type (the faster here); the other must give the same
-    # counts on the machines where it is the faster. Sizes: partial blocks of lanes, and
-    # max_iter around the every-8th-step test for a running lane.
-    exe = c_baseline._build(count_type)
+@pytest.mark.parametrize("layout", buildflags.LAYOUTS, ids=str)
+def test_the_lanes_kernel_is_exact_in_every_layout(layout, tmp_path):
+    # The build keeps one layout (the fastest here); the others must give the same
+    # counts on the machines where they are the fastest. Sizes: partial blocks of lanes,
+    # and max_iter around the every-8th-step test for a running lane.
+    exe = c_baseline._build(layout)
     for width, height, max_iter in [(153, 29, 1), (153, 29, 7), (153, 29, 8), (153, 29, 9),
                                     (70, 9, 70), (400, 300, 300)]:  # fmt: skip
         out = tmp_path / "counts.bin"
@@ -69,40 +69,55 @@ def test_the_lanes_kernel_is_exact_in_either_count_type(count_type, tmp_path):
         np.testing.assert_array_equal(counts, mandelbrot.reference(width, height, max_iter))
 
 
-def test_the_count_type_is_timed_once_per_machine_unless_the_environment_names_it(monkeypatch):
+def test_the_layout_is_timed_once_per_machine_unless_the_environment_fixes_it(monkeypatch):
     from kernels.cython.compiled import mandelbrot as cython_mandelbrot
     from kernels.frontends import info
 
-    assert cython_mandelbrot.COUNT_TYPE in buildflags.COUNT_TYPES
-    assert info.cython_status().endswith(f"Mandelbrot counts as {cython_mandelbrot.COUNT_TYPE}")
+    built = buildflags.Layout(cython_mandelbrot.COUNT_TYPE, cython_mandelbrot.LANE_COUNT)
+    assert built in buildflags.LAYOUTS
+    assert info.cython_status().endswith(f"Mandelbrot kernel with {built}")
     monkeypatch.delenv("KERNELS_COUNT_T", raising=False)
-    c_baseline.count_type.cache_clear()
+    monkeypatch.delenv("KERNELS_LANES", raising=False)
+    c_baseline.layout.cache_clear()
     try:
-        timed = c_baseline.count_type()
-        record = c_baseline._build(buildflags.COUNT_TYPES[0]).parent / "count-type"
-        assert timed in buildflags.COUNT_TYPES and record.read_text() == timed
-        for name in buildflags.COUNT_TYPES:
-            monkeypatch.setenv("KERNELS_COUNT_T", name)
-            c_baseline.count_type.cache_clear()
-            assert c_baseline.count_type() == name
+        timed = c_baseline.layout()
+        record = c_baseline._build(buildflags.LAYOUTS[0]).parent / "layout"
+        assert timed in buildflags.LAYOUTS
+        assert record.read_text() == f"{timed.count_type},{timed.lanes}"
+        for layout in buildflags.LAYOUTS:
+            monkeypatch.setenv("KERNELS_COUNT_T", layout.count_type)
+            monkeypatch.setenv("KERNELS_LANES", str(layout.lanes))
+            c_baseline.layout.cache_clear()
+            assert c_baseline.layout() == layout
+        monkeypatch.delenv("KERNELS_COUNT_T")  # the lanes fixed, the counts timed
+        c_baseline.layout.cache_clear()
+        assert c_baseline.layout().lanes == buildflags.LAYOUTS[-1].lanes
         monkeypatch.setenv("KERNELS_COUNT_T", "short")
-        c_baseline.count_type.cache_clear()
+        c_baseline.layout.cache_clear()
         with pytest.raises(ValueError, match=r"KERNELS_COUNT_T must be one of .*got 'short'"):
-            c_baseline.count_type()
+            c_baseline.layout()
+        monkeypatch.delenv("KERNELS_COUNT_T")
+        monkeypatch.setenv("KERNELS_LANES", "48")
+        c_baseline.layout.cache_clear()
+        with pytest.raises(ValueError, match=r"KERNELS_LANES must be one of \(64, 32\), got '48'"):
+            c_baseline.layout()
     finally:
-        c_baseline.count_type.cache_clear()
+        c_baseline.layout.cache_clear()
 
 
-def test_the_count_type_is_the_default_unless_another_is_clearly_faster():
-    default, other = buildflags.COUNT_TYPES
-    fastest = buildflags.fastest_count_type
+def test_the_layout_is_the_default_unless_another_is_clearly_faster():
+    default, *others = buildflags.LAYOUTS
+    other = others[-1]
+    fastest = buildflags.fastest_layout
     assert fastest({default: [0.010, 0.011, 0.012], other: [0.009, 0.0095, 0.013]}) == other
     # 2% faster is within the margin: the build keeps the default.
     assert fastest({default: [0.0100, 0.0100], other: [0.0098, 0.0098]}) == default
     assert fastest({default: [0.009], other: [0.010]}) == default
     assert fastest({}) == default  # nothing could be timed
-    with pytest.raises(ValueError, match="count type must be one of .*got 'short'"):
-        fastest({default: [0.01], "short": [0.001]})
-    with pytest.raises(ValueError, match="no timed passes for the count type 'int'"):
-        fastest({default: [0.01], other: []})
-    assert buildflags.count_type_flag(other) == f"-DKERNELS_COUNT_T={other}"
+    # Among the layouts the environment allows, the first is the default.
+    assert fastest({other: [0.0100], others[0]: [0.0099]}, (other, others[0])) == other
+    with pytest.raises(ValueError, match=r"\('short', 64\) is not one of the layouts"):
+        fastest({default: [0.01], ("short", 64): [0.001]})
+    with pytest.raises(ValueError, match="no timed passes for the layout int counts, 32 lanes"):
+        fastest({default: [0.01], buildflags.Layout("int", 32): []})
+    assert buildflags.layout_flags(other) == ("-DKERNELS_COUNT_T=int", "-DKERNELS_LANES=32")

@@ -344,3 +344,50 @@ def test_the_source_rule_tells_shared_elements_from_private_ones():
 
 def test_race_checker_passes_one_element_per_chunk():
     assert numba_checks.check_race_free_hits(hits_per_chunk)
+
+
+@pytest.mark.parametrize("shape", range(len(numba_kernels.LANE_SHAPES)))
+def test_every_lane_shape_gives_the_reference_counts(shape):
+    # Partial blocks of lanes, and max_iter around the every-8th-step test.
+    for width, height, max_iter in [(153, 29, 1), (153, 29, 7), (153, 29, 8), (153, 29, 9),
+                                    (70, 9, 70), (400, 300, 300)]:  # fmt: skip
+        re, im = mandelbrot.coordinates(width, height)
+        out = np.full((height, width), -1, dtype=np.int32)
+        numba_kernels.mandelbrot_counts(re, im, max_iter, out, shape)
+        np.testing.assert_array_equal(out, mandelbrot.reference(width, height, max_iter))
+        out[:] = -1
+        numba_kernels.mandelbrot_counts_parallel(re, im, max_iter, out, 2, shape)
+        np.testing.assert_array_equal(out, mandelbrot.reference(width, height, max_iter))
+
+
+def test_the_lane_shape_is_timed_once_per_machine_and_kept(monkeypatch, tmp_path):
+    from kernels.numba import shapes
+
+    monkeypatch.setenv("KERNELS_CACHE", str(tmp_path))
+    timed = []
+
+    def time_shapes():  # the second shape 10% faster: beyond the margin
+        timed.append(1)
+        return {0: [0.010, 0.011], 1: [0.009, 0.0099]}
+
+    monkeypatch.setattr(shapes, "time_shapes", time_shapes)
+    shapes.lane_shape.cache_clear()
+    try:
+        assert shapes.lane_shape() == 1 and len(timed) == 1
+        record = next((tmp_path / "numba").iterdir())
+        assert record.read_text() == "1" and record.name == shapes._record_name()
+        shapes.lane_shape.cache_clear()
+        assert shapes.lane_shape() == 1 and len(timed) == 1  # read, not timed again
+        record.write_text("7")  # no such shape: timed again
+        shapes.lane_shape.cache_clear()
+        assert shapes.lane_shape() == 1 and len(timed) == 2
+    finally:
+        shapes.lane_shape.cache_clear()
+
+
+def test_the_lane_shapes_are_timed_on_the_serial_kernel():
+    from kernels.numba import shapes
+
+    seconds = shapes.time_shapes()
+    assert sorted(seconds) == list(range(len(numba_kernels.LANE_SHAPES)))
+    assert all(len(s) == shapes.ROUNDS * shapes.CALLS and min(s) > 0 for s in seconds.values())

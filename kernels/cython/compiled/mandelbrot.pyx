@@ -20,13 +20,15 @@ cdef inline int escape_count(double cr, double ci, int max_iter) noexcept nogil:
     return n
 
 
-cdef enum:
-    LANES = 64  # points iterated in lock-step by escape_counts_lanes
-
-# The counts' integer type, as in the C program's lanes.h: ``long long`` unless setup.py
-# timed ``int`` faster on this processor and defined KERNELS_COUNT_T (buildflags.py).
+# The kernel's layout, as in the C program's lanes.h: how many points iterate together
+# and the counts' integer type. 64 lanes of ``long long`` unless setup.py timed another
+# layout faster on this processor and defined KERNELS_LANES, KERNELS_COUNT_T
+# (buildflags.py).
 cdef extern from *:
     """
+    #ifndef KERNELS_LANES
+    #define KERNELS_LANES 64
+    #endif
     #ifndef KERNELS_COUNT_T
     #define KERNELS_COUNT_T long long
     #endif
@@ -35,10 +37,12 @@ cdef extern from *:
     #define KERNELS_NAME_OF(x) KERNELS_STRINGIFY(x)
     static const char *kernels_count_type = KERNELS_NAME_OF(KERNELS_COUNT_T);
     """
+    enum: LANES "KERNELS_LANES"  # points iterated in lock-step by escape_counts_lanes
     ctypedef long long count_t "kernels_count_t"
     const char *kernels_count_type
 
 COUNT_TYPE = kernels_count_type.decode()  # the C type of the counts, e.g. "long long"
+LANE_COUNT = LANES  # how many points the lanes kernel iterates together
 
 
 cdef inline void escape_counts_lanes(const double *cr, double ci, int m, int max_iter,
@@ -53,8 +57,9 @@ cdef inline void escape_counts_lanes(const double *cr, double ci, int m, int max
     and never iterate. The squares are computed where they are used, not kept in arrays
     of their own: two arrays fewer to load and store per step. Whether any lane still
     iterates is tested every 8th step: a step after the last lane escaped changes
-    nothing. The counts' width (:data:`COUNT_TYPE`) is the one the build timed faster
-    (``lanes.h`` has the figures).
+    nothing. The number of lanes (:data:`LANE_COUNT`) and the counts' width
+    (:data:`COUNT_TYPE`) are the layout the build timed fastest (``lanes.h`` has the
+    figures).
     """
     cdef double zr[LANES]
     cdef double zi[LANES]
