@@ -86,8 +86,8 @@ def escape_counts_in_lanes(
     is ``n``: once it escapes its count falls behind and never changes again, so every
     count is exactly :func:`escape_count`'s. Lanes past the row's end start at
     ``max_iter`` and never iterate. Whether any lane still iterates is tested every
-    ``test_every`` steps (1: on every step); a step after the last lane escaped changes
-    nothing, so the counts are the same either way.
+    ``test_every`` steps (1: on every step; a power of two); a step after the last lane
+    escaped changes nothing, so the counts are the same either way.
 
     ``lanes`` and ``test_every`` are constants of the compiled code
     (``numba.literally``): one compiled kernel per pair of :data:`LANE_SHAPES`.
@@ -104,8 +104,9 @@ def escape_counts_in_lanes(
     the 32 vector registers); on a Zen 4, testing 48 lanes every 8th step was 15%
     slower: LLVM ORs the lanes' comparison masks in mask registers. On an Intel Xeon
     with AVX-512 the same 48 lanes took 0.071-0.080 s, and 24 lanes tested every 8th
-    step 0.052-0.053 s (16 lanes 0.054-0.057 s, 32 lanes 0.058-0.064 s; 48 lanes
-    tested every 8th step 0.063-0.067 s). 64-bit counts made no shape faster.
+    step 0.050-0.062 s, a speed that varied more from run to run than the C program's
+    (16 lanes 0.054-0.057 s, 32 lanes 0.058-0.064 s, 48 lanes tested every 8th step
+    0.063-0.067 s, each in one run). 64-bit counts made no shape faster.
 
     On the heap (``np.empty``), the state's arrays may overlap as far as LLVM knows, and
     the lane loop stayed scalar and ran about 3x slower; a single heap block also ran
