@@ -105,8 +105,8 @@ def escape_counts_in_lanes(
     slower: LLVM ORs the lanes' comparison masks in mask registers. On an Intel Xeon
     with AVX-512 the same 48 lanes took 0.071-0.080 s, and 24 lanes tested every 8th
     step 0.050-0.062 s, a speed that varied more from run to run than the C program's
-    (16 lanes 0.054-0.057 s, 32 lanes 0.058-0.064 s, 48 lanes tested every 8th step
-    0.063-0.067 s, each in one run). 64-bit counts made no shape faster.
+    (tested every 8th step: 16 lanes 0.055-0.060 s, 32 lanes 0.058-0.064 s, 48 lanes
+    0.063-0.067 s). 64-bit counts made no shape faster.
 
     On the heap (``np.empty``), the state's arrays may overlap as far as LLVM knows, and
     the lane loop stayed scalar and ran about 3x slower; a single heap block also ran
