@@ -238,12 +238,21 @@ class _Sampler:
         self.sample()
 
 
+def _python_worker(command: list[str]) -> bool:
+    """Whether a child's command line is a Python interpreter's, not a resource tracker's."""
+    return os.path.basename(command[0]).startswith("python") and not any(
+        "resource_tracker" in part for part in command
+    )
+
+
 class ChildWatch(_Sampler):
     """The worker processes started while a ``with`` block runs, seen every 10 ms.
 
     ``pids`` holds every descendant of this process that was alive at some sample,
-    except those already running when the block began (a warm pool) and the resource
-    trackers that ``multiprocessing`` starts once per interpreter.
+    except those already running when the block began (a warm pool), the resource
+    trackers that ``multiprocessing`` starts once per interpreter, and programs that are
+    not Python (a dask worker once ran ``uname -p``, for ``platform.processor()``, and a
+    one-worker cluster passed for two).
 
     A child caught between its ``fork`` and its ``exec`` still shows this process's
     command line (and during its ``exec``, an empty one), so a resource tracker seen
@@ -287,7 +296,7 @@ class ChildWatch(_Sampler):
                 continue
             self._seen.add(process.pid)
             self._forked.discard(process.pid)
-            if "resource_tracker" not in " ".join(command):
+            if _python_worker(command):
                 self.pids.add(process.pid)
         self.most = max(self.most, len(self.pids & alive))
 

@@ -167,16 +167,19 @@ class _Child:
         return self._commands.pop(0) if len(self._commands) > 1 else self._commands[0]
 
 
-def test_child_watch_does_not_count_a_tracker_seen_mid_exec(monkeypatch):
+def test_child_watch_counts_python_workers_only(monkeypatch):
     """Linux shows an empty command line for a moment inside ``exec`` (seen in 197 of
-    200 forks sampled in a tight loop); a tracker caught then is still not a worker."""
+    200 forks sampled in a tight loop); a tracker caught then is still not a worker, nor
+    is a program that is not Python (a dask worker's ``uname -p``). A spawned worker is."""
     import psutil
 
     from kernels.core import checking
 
     own = psutil.Process().cmdline()
     tracker = _Child(4242, [own, [], [sys.executable, "-c", "...", "resource_tracker"]])
-    samples = [[], [tracker], [tracker], [tracker], []]
+    uname = _Child(4343, [["uname", "-p"]])
+    worker = _Child(4444, [[sys.executable, "-c", "from multiprocessing.spawn import ..."]])
+    samples = [[], [tracker], [tracker, uname], [tracker, worker], []]
 
     class Me:
         def __init__(self, pid=None) -> None:
@@ -192,4 +195,4 @@ def test_child_watch_does_not_count_a_tracker_seen_mid_exec(monkeypatch):
     watch = checking.ChildWatch()
     for _ in range(5):  # as the sampler's thread would, without its timing
         watch.sample()
-    assert watch.pids == set() and watch.most == 0
+    assert watch.pids == {4444} and watch.most == 1
