@@ -30,7 +30,7 @@ from ..core.buildflags import (
     layouts_from_environment,
     time_layouts,
 )
-from ..core.cprograms import build_c_program
+from ..core.cprograms import build_c_program, kept_choice
 from ..core.errors import BackendUnavailableError, CommandTimeoutError
 from ..core.machine import c_compiler
 from ..core.subprocesses import run_command
@@ -96,24 +96,20 @@ def layout() -> Layout:
     candidates = layouts_from_environment(os.environ)
     if len(candidates) == 1:
         return candidates[0]
-    programs = {candidate: _build(candidate) for candidate in candidates}
-    record = programs[candidates[0]].parent / "layout"
-    every = len(candidates) == len(LAYOUTS)
-    known = {f"{x.count_type},{x.lanes}": x for x in candidates}
-    if every and record.exists() and record.read_text() in known:
-        return known[record.read_text()]
-    paths = {candidate: str(program) for candidate, program in programs.items()}
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            seconds = time_layouts(paths, str(Path(tmp, "counts")))
-        except subprocess.CalledProcessError as exc:
-            raise RuntimeError(f"the C program failed: {exc.stderr.strip()}") from None
-    chosen = fastest_layout(seconds, candidates)
-    if every:
-        partial = record.with_name(f"layout.{os.getpid()}")
-        partial.write_text(f"{chosen.count_type},{chosen.lanes}")
-        partial.replace(record)  # whole, even when two processes time at once
-    return chosen
+    programs = {candidate: str(_build(candidate)) for candidate in candidates}
+
+    def fastest() -> Layout:
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                seconds = time_layouts(programs, str(Path(tmp, "counts")))
+            except subprocess.CalledProcessError as exc:
+                raise RuntimeError(f"the C program failed: {exc.stderr.strip()}") from None
+        return fastest_layout(seconds, candidates)
+
+    if len(candidates) < len(LAYOUTS):  # the environment fixed a part: not kept
+        return fastest()
+    record = Path(programs[candidates[0]]).parent / "layout"
+    return kept_choice(record, {f"{x.count_type},{x.lanes}": x for x in candidates}, fastest)
 
 
 @functools.cache

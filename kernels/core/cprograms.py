@@ -21,8 +21,9 @@ import os
 import platform
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from .errors import CommandTimeoutError
 from .machine import c_compiler, cpu_model, cpuinfo
@@ -39,6 +40,30 @@ def cache_root() -> Path:
         return Path(os.environ[CACHE_VARIABLE])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "kernels-book"
+
+
+Choice = TypeVar("Choice")
+
+
+def kept_choice(record: Path, known: Mapping[str, Choice], choose: Callable[[], Choice]) -> Choice:
+    """The choice ``record`` names, if it names one of ``known``; else ``choose()``, kept there.
+
+    For what is timed once per machine (the C kernel's layout, numba's lane shape):
+    ``known`` maps each possible choice's name in the file to the choice. The file is
+    written whole, even when two processes choose at once; where it cannot be read or
+    written, the choice is made again in the next process.
+    """
+    with contextlib.suppress(OSError):
+        text = record.read_text()
+        if text in known:
+            return known[text]
+    chosen = choose()
+    with contextlib.suppress(OSError):
+        record.parent.mkdir(parents=True, exist_ok=True)
+        partial = record.with_name(f"{record.name}.{os.getpid()}")
+        partial.write_text(next(name for name, choice in known.items() if choice == chosen))
+        partial.replace(record)
+    return chosen
 
 
 @functools.cache

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import time
 
 import numpy as np
 
 from ..core.buildflags import fastest_layout
-from ..core.cprograms import cache_root
+from ..core.cprograms import cache_root, kept_choice
 from ..problems import mandelbrot
 
 PROBE = (800, 600, 400)
@@ -67,20 +66,7 @@ def lane_shape() -> int:
     """
     from . import compute
 
+    shapes = {str(index): index for index in range(len(compute.LANE_SHAPES))}
+    candidates = tuple(shapes.values())
     record = cache_root() / "numba" / _record_name()
-    shapes = range(len(compute.LANE_SHAPES))
-    try:
-        text = record.read_text()
-        if text.isdigit() and int(text) in shapes:
-            return int(text)
-    except OSError:
-        pass
-    chosen = fastest_layout(time_shapes(), tuple(shapes))
-    try:
-        record.parent.mkdir(parents=True, exist_ok=True)
-        partial = record.with_name(f"{record.name}.{os.getpid()}")
-        partial.write_text(str(chosen))
-        partial.replace(record)  # whole, even when two processes time at once
-    except OSError:
-        pass
-    return chosen
+    return kept_choice(record, shapes, lambda: fastest_layout(time_shapes(), candidates))

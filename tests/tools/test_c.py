@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 import pytest
+from conftest import LANES_SIZES
 
 import kernels
 from kernels.c import baseline as c_baseline
@@ -57,11 +58,9 @@ def test_c_runs_time_passes_after_a_warm_up_pass_in_one_process():
 @pytest.mark.parametrize("layout", buildflags.LAYOUTS, ids=str)
 def test_the_lanes_kernel_is_exact_in_every_layout(layout, tmp_path):
     # The build keeps one layout (the fastest here); the others must give the same
-    # counts on the machines where they are the fastest. Sizes: partial blocks of lanes,
-    # and max_iter around the every-8th-step test for a running lane.
+    # counts on the machines where they are the fastest.
     exe = c_baseline._build(layout)
-    for width, height, max_iter in [(153, 29, 1), (153, 29, 7), (153, 29, 8), (153, 29, 9),
-                                    (70, 9, 70), (400, 300, 300)]:  # fmt: skip
+    for width, height, max_iter in LANES_SIZES:
         out = tmp_path / "counts.bin"
         args = [str(exe), str(width), str(height), str(max_iter), "2", str(out), "lanes", "1"]
         assert subprocesses.run_command(args, timeout=60).returncode == 0

@@ -13,6 +13,7 @@ import multiprocess
 import numpy as np
 import pytest
 from checker_cases import assert_checker_contract
+from conftest import LANES_SIZES
 
 from kernels.core import races, runtime
 from kernels.numba import backend as numba_jit
@@ -348,9 +349,7 @@ def test_race_checker_passes_one_element_per_chunk():
 
 @pytest.mark.parametrize("shape", range(len(numba_kernels.LANE_SHAPES)))
 def test_every_lane_shape_gives_the_reference_counts(shape):
-    # Partial blocks of lanes, and max_iter around the every-8th-step test.
-    for width, height, max_iter in [(153, 29, 1), (153, 29, 7), (153, 29, 8), (153, 29, 9),
-                                    (70, 9, 70), (400, 300, 300)]:  # fmt: skip
+    for width, height, max_iter in LANES_SIZES:
         re, im = mandelbrot.coordinates(width, height)
         out = np.full((height, width), -1, dtype=np.int32)
         numba_kernels.mandelbrot_counts(re, im, max_iter, out, shape)
