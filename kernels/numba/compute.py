@@ -84,10 +84,12 @@ def escape_counts_in_lanes(
     result before starting the next. Many independent points in lock-step keep its
     vector units busy. A point is still iterating at step ``n`` exactly when its count
     is ``n``: once it escapes its count falls behind and never changes again, so every
-    count is exactly :func:`escape_count`'s. Lanes past the row's end start at
-    ``max_iter`` and never iterate. Whether any lane still iterates is tested every
+    count is exactly :func:`escape_count`'s. Lanes past the row's end start at -1,
+    never a step, and never iterate. Whether any lane still iterates is tested every
     ``test_every`` steps (1: on every step; a power of two); a step after the last lane
-    escaped changes nothing, so the counts are the same either way.
+    escaped changes nothing, so the counts are the same either way. After step ``n``
+    a running lane's count is ``n + 1`` and every other lane's is at most ``n``, so
+    the test compares the largest count with the step.
 
     ``lanes`` and ``test_every`` are constants of the compiled code
     (``numba.literally``): one compiled kernel per pair of :data:`LANE_SHAPES`.
@@ -95,8 +97,10 @@ def escape_counts_in_lanes(
     The lanes' state (``zr``, ``zi``, ``c`` and the counts) lives in arrays on the
     stack, one per quantity, as a C function's local arrays do (:func:`_stack_array`).
     Four small arrays of known size at fixed places: LLVM knows they do not overlap,
-    vectorises the lane loop and keeps the arrays in vector registers from one step to
-    the next, as gcc does with the C kernel's.
+    vectorises the lane loop and keeps ``zr`` and ``zi`` in vector registers from one
+    step to the next, as gcc does with the C kernel's. (The counts stay on the stack,
+    loaded and stored once per step, since the row's last copy reads a variable number
+    of them; a version that kept them in registers was no faster on an Intel Xeon.)
 
     Which shape is fastest depends on the processor. On an AMD EPYC (Zen 5), at
     1200x1000x500: 0.024-0.025 s with 48 lanes tested every step, 0.032 s with 64 and
@@ -104,9 +108,9 @@ def escape_counts_in_lanes(
     the 32 vector registers); on a Zen 4, testing 48 lanes every 8th step was 15%
     slower: LLVM ORs the lanes' comparison masks in mask registers. On an Intel Xeon
     with AVX-512 the same 48 lanes took 0.071-0.080 s, and 24 lanes tested every 8th
-    step 0.050-0.062 s, a speed that varied more from run to run than the C program's
-    (tested every 8th step: 16 lanes 0.055-0.060 s, 32 lanes 0.058-0.064 s, 48 lanes
-    0.063-0.067 s). 64-bit counts made no shape faster.
+    step 0.054-0.056 s against the C program's 0.053 s in the same run (tested every
+    8th step: 16 lanes 0.060 s, 20 0.056 s, 28 0.056 s, 32 0.058 s; every 4th step
+    0.056 s). 64-bit counts made no shape faster.
 
     On the heap (``np.empty``), the state's arrays may overlap as far as LLVM knows, and
     the lane loop stayed scalar and ran about 3x slower; a single heap block also ran
@@ -115,7 +119,10 @@ def escape_counts_in_lanes(
     neither happens.
     The squares are computed where they are used, not kept in arrays of their own, and
     the step is compared with the int32 counts as an int32 (numba's loop counter is an
-    int64, and comparing with it widened every count on every step).
+    int64, and comparing with it widened every count on every step). The same held for
+    the test: comparing each count with ``step + 1``, an int64 in numba, made LLVM test
+    the lanes one by one as 64-bit numbers, and the kernel took 0.061-0.065 s on the
+    Intel Xeon; the largest count, an int32, took 0.054-0.056 s.
     """
     numba.literally(lanes)
     numba.literally(test_every)
@@ -128,7 +135,7 @@ def escape_counts_in_lanes(
         for lane in range(lanes):
             zr[lane] = zi[lane] = 0.0
             c[lane] = re[j0 + lane] if lane < m else 0.0
-            count[lane] = 0 if lane < m else max_iter
+            count[lane] = 0 if lane < m else -1  # never a step: never iterates
         for n in range(max_iter):
             any_active = False
             step = np.int32(n)  # the counts' type: no widening of the counts per step
@@ -146,8 +153,10 @@ def escape_counts_in_lanes(
             if test_every > 1:  # a power of two: every test_every-th step
                 if n & (test_every - 1) != test_every - 1:
                     continue
-                for lane in range(lanes):
-                    any_active |= count[lane] == step + 1
+                top = count[0]  # a running lane's count is now n + 1, the most
+                for lane in range(1, lanes):
+                    top = max(top, count[lane])
+                any_active = top > step
             if not any_active:
                 break
         for lane in range(m):
