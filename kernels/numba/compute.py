@@ -108,9 +108,12 @@ def escape_counts_in_lanes(
     the 32 vector registers); on a Zen 4, testing 48 lanes every 8th step was 15%
     slower: LLVM ORs the lanes' comparison masks in mask registers. On an Intel Xeon
     with AVX-512 the same 48 lanes took 0.071-0.080 s, and 24 lanes tested every 8th
-    step 0.054-0.056 s against the C program's 0.053 s in the same run (tested every
+    step 0.053-0.055 s against the C program's 0.053 s in the same runs (tested every
     8th step: 16 lanes 0.060 s, 20 0.056 s, 28 0.056 s, 32 0.058 s; every 4th step
-    0.056 s). 64-bit counts made no shape faster.
+    0.056 s). 64-bit counts made no shape faster. Those are kernels compiled in the
+    process that ran them; loaded from numba's disk cache, as in every process after
+    the first, the same kernel took 0.057-0.059 s in every process tried, with the same
+    machine code at the same offset in its page (cause not found).
 
     On the heap (``np.empty``), the state's arrays may overlap as far as LLVM knows, and
     the lane loop stayed scalar and ran about 3x slower; a single heap block also ran
@@ -122,7 +125,7 @@ def escape_counts_in_lanes(
     int64, and comparing with it widened every count on every step). The same held for
     the test: comparing each count with ``step + 1``, an int64 in numba, made LLVM test
     the lanes one by one as 64-bit numbers, and the kernel took 0.061-0.065 s on the
-    Intel Xeon; the largest count, an int32, took 0.054-0.056 s.
+    Intel Xeon; the largest count, an int32, took 0.053-0.055 s.
     """
     numba.literally(lanes)
     numba.literally(test_every)
