@@ -22,7 +22,10 @@ $(STAMP): pyproject.toml setup.py $(wildcard kernels/cython/compiled/*.pyx) kern
 	@$(BIN)/python -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv --clear $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[all]'
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
+	@# ipykernel writes the spec into a new temporary folder and removes only the spec,
+	@# leaving the folder (/tmp/tmp*_kernels): give it a folder of its own, then remove it.
+	tmp=$$(mktemp -d) && TMPDIR=$$tmp $(BIN)/python -m ipykernel install --sys-prefix --name python3 \
+		--display-name "Python 3 (ipykernel)" >/dev/null; status=$$?; rm -rf "$$tmp"; exit $$status
 	@touch $(STAMP)
 
 book: install
