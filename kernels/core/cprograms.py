@@ -48,7 +48,7 @@ Choice = TypeVar("Choice")
 def kept_choice(record: Path, known: Mapping[str, Choice], choose: Callable[[], Choice]) -> Choice:
     """The choice ``record`` names, if it names one of ``known``; else ``choose()``, kept there.
 
-    For what is timed once per machine (the C kernel's layout, numba's lane shape):
+    For what is timed once per machine (the C kernel's layout):
     ``known`` maps each possible choice's name in the file to the choice. The file is
     written whole, even when two processes choose at once; where it cannot be read or
     written, the choice is made again in the next process.

@@ -65,8 +65,8 @@ SHOWN: dict[str, tuple[str, ...]] = {
     ),
     "numba": (
         "kernels.numba.demos.rows_on_threads",
-        "kernels.numba.compute.escape_counts_in_lanes",
         "kernels.numba.compute.escape_counts_lanes",
+        "kernels.numba.compute.prefer_widest_vectors",
         "kernels.numba.compute.mandelbrot_counts",
         "kernels.numba.compute.mandelbrot_counts_parallel",
         "kernels.numba.compute.chunk_hits",

@@ -43,19 +43,17 @@ def numba_threads(workers: int):
 
 def _mandelbrot(width: int, height: int, max_iter: int, workers: int, schedule: str | None):
     from . import compute as numba_kernels
-    from .shapes import lane_shape
 
     re, im = mandelbrot.coordinates(width, height)
     out = np.empty((height, width), dtype=np.int32)
-    shape = lane_shape()  # the lanes' shape timed fastest on this machine
     if schedule is None:
-        numba_kernels.mandelbrot_counts(re, im, max_iter, out, shape)
+        numba_kernels.mandelbrot_counts(re, im, max_iter, out)
     else:
         with numba_threads(workers):
             if schedule == "interleaved":
-                numba_kernels.mandelbrot_counts_parallel(re, im, max_iter, out, workers, shape)
+                numba_kernels.mandelbrot_counts_parallel(re, im, max_iter, out, workers)
             else:
-                numba_kernels.mandelbrot_counts_blocks(re, im, max_iter, out, shape)
+                numba_kernels.mandelbrot_counts_blocks(re, im, max_iter, out)
     return out
 
 

@@ -37,11 +37,8 @@ def escape_count(cr: float, ci: float, max_iter: int) -> int:
     return n
 
 
-LANE_SHAPES = ((48, 1), (24, 8))
-"""The ways :func:`escape_counts_in_lanes` may be run: (lanes, test for a running lane
-every how many steps). :func:`escape_counts_lanes` takes one by its index here; which is
-fastest depends on the processor (its docstring has the figures), and
-:mod:`kernels.numba.shapes` times them once per machine."""
+LANES = 48
+"""How many neighbouring points :func:`escape_counts_lanes` iterates in lock-step."""
 
 
 def _stack_array(element: ir.Type, numba_type: types.Type):
@@ -73,92 +70,89 @@ def _stack_array(element: ir.Type, numba_type: types.Type):
 _lane_doubles = _stack_array(ir.DoubleType(), types.float64)
 _lane_int32s = _stack_array(ir.IntType(32), types.int32)
 
+WIDEST_VECTOR_BITS = 512
+"""The vector width the lanes kernel asks LLVM for: AVX-512's, the widest x86 has."""
+
+
+@intrinsic
+def prefer_widest_vectors(typingctx):
+    """An intrinsic: the calling function asks LLVM for :data:`WIDEST_VECTOR_BITS` vectors.
+
+    LLVM's tuning for many Intel processors with AVX-512 vectorises with 256-bit vectors
+    (half a register) unless a function says otherwise, as its ``"prefer-vector-width"``
+    attribute does; gcc's ``-mprefer-vector-width=512`` is the same request
+    (:mod:`kernels.core.buildflags`), XLA's ``xla_cpu_prefer_vector_width`` too
+    (:mod:`kernels.jax.compute`). Where the processor has narrower vectors, LLVM uses
+    the widest it has. llvmlite's attribute set lists only attributes without values,
+    so this one is added as the text LLVM's IR gives it.
+    """
+    attribute = f'"prefer-vector-width"="{WIDEST_VECTOR_BITS}"'
+
+    def codegen(context, builder, signature, args):
+        set.add(builder.function.attributes, attribute)  # past llvmlite's list of names
+        return context.get_dummy_value()
+
+    return types.none(), codegen
+
 
 @njit(cache=True, nogil=True)
-def escape_counts_in_lanes(
-    re: np.ndarray, ci: float, max_iter: int, out: np.ndarray, lanes: int, test_every: int
-) -> None:
-    """Escape counts of one row, ``lanes`` neighbouring points at a time.
+def escape_counts_lanes(re: np.ndarray, ci: float, max_iter: int, out: np.ndarray) -> None:
+    """Escape counts of one row, :data:`LANES` neighbouring points at a time.
 
     One point's loop is a chain of dependent multiplications: the CPU waits for each
     result before starting the next. Many independent points in lock-step keep its
     vector units busy. A point is still iterating at step ``n`` exactly when its count
     is ``n``: once it escapes its count falls behind and never changes again, so every
     count is exactly :func:`escape_count`'s. Lanes past the row's end start at -1,
-    never a step, and never iterate. Whether any lane still iterates is tested every
-    ``test_every`` steps (1: on every step; a power of two); a step after the last lane
-    escaped changes nothing, so the counts are the same either way. After step ``n``
-    a running lane's count is ``n + 1`` and every other lane's is at most ``n``, so
-    the test compares the largest count with the step.
-
-    ``lanes`` and ``test_every`` are constants of the compiled code
-    (``numba.literally``): one compiled kernel per pair of :data:`LANE_SHAPES`.
+    never a step, and never iterate; the loop stops at the first step on which no lane
+    iterated.
 
     The lanes' state (``zr``, ``zi``, ``c`` and the counts) lives in arrays on the
     stack, one per quantity, as a C function's local arrays do (:func:`_stack_array`).
     Four small arrays of known size at fixed places: LLVM knows they do not overlap,
     vectorises the lane loop and keeps the state in vector registers from one step to
-    the next as far as the registers go, as gcc does with the C kernel's.
+    the next as far as the registers go, as gcc does with the C kernel's. On the heap
+    (``np.empty``) the arrays may overlap as far as LLVM knows, and the lane loop stayed
+    scalar and ran about 3x slower.
 
-    Which shape is fastest depends on the processor. On an AMD EPYC (Zen 5), at
-    1200x1000x500: 0.024-0.025 s with 48 lanes tested every step, 0.032 s with 64 and
-    0.029 s with 32 (64 lanes' state and temporaries did not fit LLVM's allocation of
-    the 32 vector registers); on a Zen 4, testing 48 lanes every 8th step was 15%
-    slower: LLVM ORs the lanes' comparison masks in mask registers. On an Intel Xeon
-    with AVX-512 the same 48 lanes took 0.071-0.080 s, and 24 lanes tested every 8th
-    step 0.053-0.055 s against the C program's 0.053 s in the same runs (tested every
-    8th step: 16 lanes 0.060 s, 20 0.056 s, 28 0.056 s, 32 0.058 s; every 4th step
-    0.056 s). 64-bit counts made no shape faster. Those are kernels compiled in the
-    process that ran them; loaded from numba's disk cache, as in every process after
-    the first, the same kernel took 0.057-0.059 s in every process tried, with the same
-    machine code at the same offset in its page (cause not found).
-
-    On the heap (``np.empty``), the state's arrays may overlap as far as LLVM knows, and
-    the lane loop stayed scalar and ran about 3x slower; a single heap block also ran
-    at a speed that changed from process to process with the stack's (randomised)
-    start, likely through "4K aliasing" between the stack and the block. On the stack
-    neither happens.
+    The function asks for 512-bit vectors (:func:`prefer_widest_vectors`). On an Intel
+    Xeon with AVX-512, at 1200x1000x500, LLVM otherwise used 256-bit ones: 48 lanes
+    took 0.073 s and the best shape left (24 lanes, tested for a running lane every
+    8th step) 0.050 s; with 512-bit vectors, 48 lanes tested on every step took
+    0.040-0.042 s, 24 or 40 lanes 0.042-0.043 s, 32 lanes tested every 8th step 0.039 s
+    compiled in the process but 0.044 s loaded from numba's disk cache (48 lanes: the
+    same either way). On an AMD EPYC, 48 lanes were fastest too (Zen 5: 0.024-0.025 s;
+    64 lanes 0.032 s, 32 lanes 0.029 s), as they were where the processor has no
+    AVX-512 (LLVM told to compile for AVX2 on the same Xeon: 0.089 s against 0.093-0.105
+    s for 16 to 32 lanes, tested every step or every 8th). So one shape for all.
     The squares are computed where they are used, not kept in arrays of their own, and
-    the step is compared with the int32 counts as an int32 (numba's loop counter is an
-    int64, and comparing with it widened every count on every step). The same held for
-    the test: comparing each count with ``step + 1``, an int64 in numba, made LLVM test
-    the lanes one by one as 64-bit numbers. On the Intel Xeon, compiled in the process
-    that ran it: 0.051-0.052 s, against 0.048-0.049 s comparing the largest count, an
-    int32, with the step (the C program: 0.047-0.050 s in the same runs).
+    the step is compared with the int32 counts as an int32: numba's loop counter is an
+    int64, and comparing with it widened every count on every step.
     """
-    numba.literally(lanes)
-    numba.literally(test_every)
-    zr = numba.carray(_lane_doubles(lanes), (lanes,))
-    zi = numba.carray(_lane_doubles(lanes), (lanes,))
-    c = numba.carray(_lane_doubles(lanes), (lanes,))
-    count = numba.carray(_lane_int32s(lanes), (lanes,))
-    for j0 in range(0, re.size, lanes):
-        m = min(lanes, re.size - j0)
-        for lane in range(lanes):
+    prefer_widest_vectors()
+    zr = numba.carray(_lane_doubles(LANES), (LANES,))
+    zi = numba.carray(_lane_doubles(LANES), (LANES,))
+    c = numba.carray(_lane_doubles(LANES), (LANES,))
+    count = numba.carray(_lane_int32s(LANES), (LANES,))
+    for j0 in range(0, re.size, LANES):
+        m = min(LANES, re.size - j0)
+        for lane in range(LANES):
             zr[lane] = zi[lane] = 0.0
             c[lane] = re[j0 + lane] if lane < m else 0.0
             count[lane] = 0 if lane < m else -1  # never a step: never iterates
         for n in range(max_iter):
             any_active = False
             step = np.int32(n)  # the counts' type: no widening of the counts per step
-            for lane in range(lanes):
+            for lane in range(LANES):
                 x, y = zr[lane], zi[lane]
                 x2, y2 = x * x, y * y
                 still = (x2 + y2 <= 4.0) & (count[lane] == step)
                 count[lane] += still
-                if test_every == 1:  # a constant: the other case is compiled out
-                    any_active |= still
+                any_active |= still
                 new_zi = 2.0 * x * y + ci
                 new_zr = x2 - y2 + c[lane]
                 zr[lane] = new_zr if still else x
                 zi[lane] = new_zi if still else y
-            if test_every > 1:  # a power of two: every test_every-th step
-                if n & (test_every - 1) != test_every - 1:
-                    continue
-                top = count[0]  # a running lane's count is now n + 1, the most
-                for lane in range(1, lanes):
-                    top = max(top, count[lane])
-                any_active = top > step
             if not any_active:
                 break
         for lane in range(m):
@@ -166,28 +160,15 @@ def escape_counts_in_lanes(
 
 
 @njit(cache=True, nogil=True)
-def escape_counts_lanes(
-    re: np.ndarray, ci: float, max_iter: int, out: np.ndarray, shape: int = 0
-) -> None:
-    """:func:`escape_counts_in_lanes` for one row, in the shape ``LANE_SHAPES[shape]``."""
-    if shape == 0:
-        escape_counts_in_lanes(re, ci, max_iter, out, 48, 1)
-    else:
-        escape_counts_in_lanes(re, ci, max_iter, out, 24, 8)
-
-
-@njit(cache=True, nogil=True)
-def mandelbrot_counts(
-    re: np.ndarray, im: np.ndarray, max_iter: int, out: np.ndarray, shape: int = 0
-) -> None:
+def mandelbrot_counts(re: np.ndarray, im: np.ndarray, max_iter: int, out: np.ndarray) -> None:
     """Fill ``out[i, j]`` with the escape count of ``re[j] + 1j*im[i]``, serially."""
     for i in range(im.size):
-        escape_counts_lanes(re, im[i], max_iter, out[i], shape)
+        escape_counts_lanes(re, im[i], max_iter, out[i])
 
 
 @njit(cache=True, parallel=True)
 def mandelbrot_counts_parallel(
-    re: np.ndarray, im: np.ndarray, max_iter: int, out: np.ndarray, threads: int, shape: int = 0
+    re: np.ndarray, im: np.ndarray, max_iter: int, out: np.ndarray, threads: int
 ) -> None:
     """:func:`mandelbrot_counts` with the rows shared among ``threads`` threads by ``prange``.
 
@@ -199,16 +180,16 @@ def mandelbrot_counts_parallel(
     """
     for t in prange(threads):
         for i in range(t, im.size, threads):
-            escape_counts_lanes(re, im[i], max_iter, out[i], shape)
+            escape_counts_lanes(re, im[i], max_iter, out[i])
 
 
 @njit(cache=True, parallel=True)
 def mandelbrot_counts_blocks(
-    re: np.ndarray, im: np.ndarray, max_iter: int, out: np.ndarray, shape: int = 0
+    re: np.ndarray, im: np.ndarray, max_iter: int, out: np.ndarray
 ) -> None:
     """:func:`mandelbrot_counts` with ``prange`` over the rows: one block of rows per thread."""
     for i in prange(im.size):
-        escape_counts_lanes(re, im[i], max_iter, out[i], shape)
+        escape_counts_lanes(re, im[i], max_iter, out[i])
 
 
 # --- Heat ---------------------------------------------------------------------------

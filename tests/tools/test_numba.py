@@ -347,46 +347,40 @@ def test_race_checker_passes_one_element_per_chunk():
     assert numba_checks.check_race_free_hits(hits_per_chunk)
 
 
-@pytest.mark.parametrize("shape", range(len(numba_kernels.LANE_SHAPES)))
-def test_every_lane_shape_gives_the_reference_counts(shape):
+def test_the_lanes_kernel_gives_the_reference_counts():
     for width, height, max_iter in LANES_SIZES:
         re, im = mandelbrot.coordinates(width, height)
         out = np.full((height, width), -1, dtype=np.int32)
-        numba_kernels.mandelbrot_counts(re, im, max_iter, out, shape)
+        numba_kernels.mandelbrot_counts(re, im, max_iter, out)
         np.testing.assert_array_equal(out, mandelbrot.reference(width, height, max_iter))
         out[:] = -1
-        numba_kernels.mandelbrot_counts_parallel(re, im, max_iter, out, 2, shape)
+        numba_kernels.mandelbrot_counts_parallel(re, im, max_iter, out, 2)
         np.testing.assert_array_equal(out, mandelbrot.reference(width, height, max_iter))
 
 
-def test_the_lane_shape_is_timed_once_per_machine_and_kept(monkeypatch, tmp_path):
-    from kernels.numba import shapes
+def test_the_lanes_kernel_asks_for_the_widest_vectors():
+    import re as regex
 
-    monkeypatch.setenv("KERNELS_CACHE", str(tmp_path))
-    timed = []
+    from numba import njit
 
-    def time_shapes():  # the second shape 10% faster: beyond the margin
-        timed.append(1)
-        return {0: [0.010, 0.011], 1: [0.009, 0.0099]}
-
-    monkeypatch.setattr(shapes, "time_shapes", time_shapes)
-    shapes.lane_shape.cache_clear()
-    try:
-        assert shapes.lane_shape() == 1 and len(timed) == 1
-        record = next((tmp_path / "numba").iterdir())
-        assert record.read_text() == "1" and record.name == shapes._record_name()
-        shapes.lane_shape.cache_clear()
-        assert shapes.lane_shape() == 1 and len(timed) == 1  # read, not timed again
-        record.write_text("7")  # no such shape: timed again
-        shapes.lane_shape.cache_clear()
-        assert shapes.lane_shape() == 1 and len(timed) == 2
-    finally:
-        shapes.lane_shape.cache_clear()
+    # compiled here, not loaded from the disk cache: numba inspects only code it compiled
+    kernel = njit(numba_kernels.escape_counts_lanes.py_func)
+    re, _ = mandelbrot.coordinates(8, 1)
+    kernel(re, 0.0, 10, np.empty(8, dtype=np.int32))
+    (ir,) = kernel.inspect_llvm().values()
+    mangled = "@_ZN7kernels5numba7compute19escape_counts_lanes"
+    lines = ir.splitlines()
+    (definition,) = [line for line in lines if line.startswith("define") and mangled in line]
+    groups = regex.findall(r"#(\d+)", definition.rsplit(")", 1)[1])  # after the arguments
+    attributes = dict(regex.findall(r"^attributes #(\d+) = \{ (.*) \}$", ir, regex.MULTILINE))
+    wanted = f'"prefer-vector-width"="{numba_kernels.WIDEST_VECTOR_BITS}"'
+    assert any(wanted in attributes[group] for group in groups)
+    if "avx512f" in llvm_host_features():  # the machine code uses them where there are any
+        (asm,) = kernel.inspect_asm().values()
+        assert "zmm" in asm
 
 
-def test_the_lane_shapes_are_timed_on_the_serial_kernel():
-    from kernels.numba import shapes
+def llvm_host_features() -> set[str]:
+    import llvmlite.binding as llvm
 
-    seconds = shapes.time_shapes()
-    assert sorted(seconds) == list(range(len(numba_kernels.LANE_SHAPES)))
-    assert all(len(s) == shapes.ROUNDS * shapes.CALLS and min(s) > 0 for s in seconds.values())
+    return {name for name, on in llvm.get_host_cpu_features().items() if on}
