@@ -119,7 +119,7 @@ def escape_counts_lanes(re: np.ndarray, ci: float, max_iter: int, out: np.ndarra
     Xeon with AVX-512, at 1200x1000x500, LLVM otherwise used 256-bit ones: 48 lanes
     took 0.073 s and the best shape left (24 lanes, tested for a running lane every
     8th step) 0.050 s; with 512-bit vectors, 48 lanes tested on every step took
-    0.040-0.042 s, 24 or 40 lanes 0.042-0.043 s, 32 lanes tested every 8th step 0.039 s
+    0.040-0.042 s, 24 and 40 lanes tested every 8th step 0.041-0.043 s, 32 lanes 0.039 s
     compiled in the process but 0.044 s loaded from numba's disk cache (48 lanes: the
     same either way). On an AMD EPYC, 48 lanes were fastest too (Zen 5: 0.024-0.025 s;
     64 lanes 0.032 s, 32 lanes 0.029 s), as they were where the processor has no
