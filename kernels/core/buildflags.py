@@ -8,8 +8,9 @@ read them, so the ceiling the book measures is built the way the extensions are:
   build, not a wheel to share);
 * ``-mprefer-vector-width=512``: vectorise with the widest vectors, AVX-512's, where the
   processor has them (gcc's tuning for many Intel processors stops at 256 bits unless
-  asked: the C Mandelbrot lanes took 0.052 s in their fastest layout at 1200x1000x500
-  on an Intel Xeon, and 0.043 s asked; no effect where vectors are narrower);
+  asked: at 1200x1000x500 on an Intel Xeon the C Mandelbrot lanes took 0.052 s in the
+  layout then chosen, 64-bit counts and 32 lanes, and 0.043 s asked; no effect where
+  vectors are narrower);
 * ``-funroll-loops``: unrolled loops, which gcc then schedules more freely (the C
   Mandelbrot lanes 3% faster with gcc 12 on an AMD EPYC, Zen 4; the same counts);
 * ``-ffp-contract=off``: no fused multiply-add, so the compiled Mandelbrot counts equal
