@@ -32,8 +32,8 @@ matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
-# Mandelbrot sizes that test a lanes kernel (C, Cython, numba) in every layout or shape:
-# partial blocks of lanes, and max_iter around the every-8th-step test for a running lane.
+# Mandelbrot sizes that test a lanes kernel (C, Cython, numba) in every layout: partial
+# blocks of lanes, and max_iter around the C and Cython kernels' every-8th-step test.
 LANES_SIZES = [(153, 29, 1), (153, 29, 7), (153, 29, 8), (153, 29, 9), (70, 9, 70), (400, 300, 300)]
 
 

@@ -12,8 +12,8 @@
  * the build timed faster), as the Cython kernel does; "scalar" is the textbook loop,
  * one point at a time.
  * The kernels are in lanes.h. Build (kernels/core/buildflags.py has the flags):
- *   cc -O3 -march=native -funroll-loops -ffp-contract=off -fno-trapping-math -fopenmp \
- *      mandelbrot.c -o mandelbrot
+ *   cc -O3 -march=native -mprefer-vector-width=512 -funroll-loops -ffp-contract=off \
+ *      -fno-trapping-math -fopenmp mandelbrot.c -o mandelbrot
  */
 #include <stdio.h>
 #include <stdlib.h>
