@@ -35,9 +35,14 @@ from .core.errors import (
     UnpicklableTaskError,
     WorkerDiedError,
 )
+from .core.kernel_exit import stop_helpers_at_shutdown as _stop_helpers_at_shutdown
 from .core.runtime import prepare
 
 __version__ = "0.1.0"
+
+# In a Jupyter kernel: stop the pools' helper processes when the kernel is asked to shut
+# down, so that it can exit by itself (kernels.core.kernel_exit says why it could not).
+_stop_helpers_at_shutdown()
 
 __all__ = [
     "BackendUnavailableError",

@@ -288,7 +288,7 @@ class NotebookRuns:
     def pytest_runtest_setup(self, item):
         if _notebook_cell(item) and item.path not in self._before:
             self._before[item.path] = {p.pid for p in live_children()}
-            self._folders[item.path] = _kernels_temp_folders()
+            self._folders[item.path] = temporary_litter()
         return (yield)
 
     @pytest.hookimpl(wrapper=True)
@@ -308,11 +308,16 @@ class NotebookRuns:
             before = self._before.pop(item.path, set())
             # the kernel and its children exit
             left = leftover_children(before, grace=float(item.config.getini("notebook_exit_grace")))
-            # the book's own temporary folders (kernels-*): gone once the kernel has exited
-            litter = _kernels_temp_folders() - self._folders.pop(item.path, set())
+            # what the notebook's tools made in the temporary folders: gone once the kernel
+            # has exited
+            litter = temporary_litter() - self._folders.pop(item.path, set())
+            # a kernel killed after it did not exit when asked ran no exit handlers
+            code = KERNEL_EXITS.pop() if KERNEL_EXITS else 0
             problems = [*([f"left processes running: {left}"] if left else []),
-                        *([f"left folders in the temporary directory: "
-                           f"{sorted(map(str, litter))}"] if litter else [])]  # fmt: skip
+                        *([f"left in the temporary folders: "
+                           f"{sorted(map(str, litter))}"] if litter else []),
+                        *([f"had a kernel that did not exit when asked (it ended with code "
+                           f"{code}): its exit handlers did not run"] if code else [])]  # fmt: skip
             if problems:
                 raise AssertionError(f"{item.path.name} " + "; and ".join(problems))
             if item.path not in self._failed:
@@ -324,8 +329,26 @@ def _notebook_cell(item) -> bool:
     return item.path.suffix == ".ipynb"
 
 
-def _kernels_temp_folders() -> set[Path]:
-    return set(Path(tempfile.gettempdir()).glob("kernels-*"))
+# What the book's tools make in the temporary folders, and must remove: the book's own
+# folders (kernels-*) and tempfile's (tmp*), multiprocessing's folder for its sockets
+# (pymp-*), hydra's topology files; in /dev/shm, multiprocessing's and loky's named
+# semaphores, joblib's memory-mapped folders and MPICH's shared memory. (dask's workers
+# share /tmp/dask-scratch-space, which dask keeps on purpose.)
+LITTER = {
+    Path(tempfile.gettempdir()): ("kernels-*", "tmp*", "pymp-*", "hydra_hwloc_xmlfile_*"),
+    Path("/dev/shm"): ("sem.mp-*", "sem.loky-*", "joblib_memmapping_folder_*", "mpich_shm_*"),
+}
+
+
+def temporary_litter() -> set[Path]:
+    """The entries in the temporary folders that look like :data:`LITTER` now."""
+    return {path for folder, patterns in LITTER.items() for pattern in patterns
+            for path in folder.glob(pattern)}  # fmt: skip
+
+
+# The exit codes of the notebook kernels stopped, in order: 0 for a kernel that exited
+# when asked, a negative signal number for one that had to be stopped.
+KERNEL_EXITS: list[int] = []
 
 
 def _stop_kernel_gracefully(self) -> None:
@@ -334,10 +357,14 @@ def _stop_kernel_gracefully(self) -> None:
     nbval kills a notebook's kernel at once (``shutdown_kernel(now=True)``): its exit
     handlers never run, and the resource trackers in its process group die with it, so
     what they would remove stays in ``/dev/shm`` (multiprocessing's named semaphores,
-    joblib's memory-map folders). JupyterLab asks a kernel to shut down; so does this.
+    joblib's memory-map folders). JupyterLab asks a kernel to shut down; so does this, and
+    notes how the kernel ended (:data:`KERNEL_EXITS`): a kernel still running after half
+    of ``shutdown_wait_time`` is stopped with SIGTERM, and its exit handlers do not run.
     """
+    process = getattr(self.km.provisioner, "process", None)
     self.kc.stop_channels()
     self.km.shutdown_kernel(now=False)
+    KERNEL_EXITS.append((process.poll() or 0) if process is not None else 0)
     del self.km
 
 

@@ -7,6 +7,7 @@ It imports only the standard library, NumPy and psutil: the public API
 (:mod:`.laws`), the machine's facts (:mod:`.machine`), and what several tools share:
 pools (:mod:`.pools`), plans (:mod:`.plans`), shared memory (:mod:`.shared_memory`),
 subprocesses (:mod:`.subprocesses`), task functions (:mod:`.tasks`), build flags
-(:mod:`.buildflags`), the runtime set-up (:mod:`.runtime`) and the checkers' results
-(:mod:`.checking`).
+(:mod:`.buildflags`), the runtime set-up (:mod:`.runtime`), a notebook kernel's exit
+(:mod:`.kernel_exit`), what MPICH leaves behind (:mod:`.mpich_leftovers`) and the
+checkers' results (:mod:`.checking`).
 """

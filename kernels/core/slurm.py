@@ -33,7 +33,7 @@ from pathlib import Path
 
 import psutil
 
-from . import machine, shm
+from . import machine, mpich_leftovers
 from .subprocesses import stop_pids
 
 # What each daemon is, and the Debian package it comes in.
@@ -41,18 +41,19 @@ PROGRAMS = {"slurmctld": "slurmctld", "slurmd": "slurmd", "sbatch": "slurm-clien
             "munged": "munge"}  # fmt: skip
 PARTITION = "book"
 NODE = "book-node"
-# A job's prolog and epilog, as sites use them to clean a node between jobs: MPICH's
-# shared-memory segments in /dev/shm that the job made and no process still maps (ranks
-# killed when another failed leave theirs, 1-4 MB each) are removed when the job ends, by
-# kernels/core/shm.py run as a script (it imports only psutil: the job ends at once).
+# A job's prolog and epilog, as sites use them to clean a node between jobs: what MPICH
+# left that the job made is removed when the job ends, by kernels/core/mpich_leftovers.py
+# run as a script (it imports only psutil: the job ends at once): shared-memory segments
+# in /dev/shm that no process still maps (ranks killed when another failed leave theirs,
+# 1-4 MB each) and hydra's topology files in /tmp (left after a rank failed).
 # Both always exit 0: a failing prolog or epilog would take the node out of service.
 PROLOG = """#!/bin/sh
-ls /dev/shm > "{folder}/shm-before-$SLURM_JOB_ID" 2>/dev/null
+ls /dev/shm /tmp > "{folder}/before-$SLURM_JOB_ID" 2>/dev/null
 exit 0
 """
 EPILOG = """#!/bin/sh
-"{python}" "{shm}" "{folder}/shm-before-$SLURM_JOB_ID" >/dev/null 2>&1
-rm -f "{folder}/shm-before-$SLURM_JOB_ID"
+"{python}" "{leftovers}" "{folder}/before-$SLURM_JOB_ID" >/dev/null 2>&1
+rm -f "{folder}/before-$SLURM_JOB_ID"
 exit 0
 """
 # Job states that end a job (squeue stops listing it, sacct is not configured).
@@ -147,7 +148,7 @@ class SingleNodeSlurm:
         (f / "plugstack.conf").write_text("")
         for name, script in (("prolog", PROLOG), ("epilog", EPILOG)):
             (f / f"{name}.sh").write_text(
-                script.format(folder=f, python=sys.executable, shm=shm.__file__)
+                script.format(folder=f, python=sys.executable, leftovers=mpich_leftovers.__file__)
             )
             (f / f"{name}.sh").chmod(0o755)
         host = socket.gethostname().split(".")[0]

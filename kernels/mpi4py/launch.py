@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..core import shm
+from ..core import mpich_leftovers
 from ..core.errors import CommandTimeoutError, RankFailedError
 from ..core.subprocesses import run_command
 from .commands import (
@@ -75,9 +75,10 @@ def _execute(
     """Run ``command``; on timeout (or a lost host) stop it and all its ranks and raise.
 
     A failing rank writes its error into ``error_dir`` too (:func:`rank_environment`).
-    Shared memory its ranks left behind is removed either way.
+    What its ranks and hydra left behind (:mod:`kernels.core.mpich_leftovers`) is
+    removed either way.
     """
-    before = shm.segments()
+    before = mpich_leftovers.present()
     try:
         return run_command(command, timeout, env=rank_environment(error_dir),
                            watch=None if hosts is None else _HostWatch(hosts, ranks))  # fmt: skip
@@ -91,7 +92,7 @@ def _execute(
             "send or receive) looks exactly like this.\n" + output_tail(exc.output, "")
         ) from None
     finally:
-        shm.remove_when_unmapped(shm.segments() - before)
+        mpich_leftovers.remove(mpich_leftovers.present() - before)
 
 
 def launch(program: str, ranks: int, timeout: float = DEFAULT_TIMEOUT, hosts=None,

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 
-from ..core import shm
+from ..core import mpich_leftovers
 from ..core.errors import RankFailedError
 from ..core.servers import ServedProcess
 from ..core.warm import WarmSet
@@ -37,6 +37,7 @@ class RankServer:
         # where a failing rank writes its error (rank_failure reads it)
         self._errors = tempfile.TemporaryDirectory(prefix="kernels-mpi-errors-")
         errors = self._errors.name
+        files_before = mpich_leftovers.topology_files()
 
         def command(address: str, authkey: str) -> list[str]:
             server = [sys.executable, "-m", "kernels.mpi4py.programs._server", address, authkey]
@@ -54,9 +55,13 @@ class RankServer:
         except BaseException:
             self._errors.cleanup()
             raise
-        # The ranks have started MPI and connected: their shared memory is mapped now,
-        # and is known when they are gone (a failed rank ends them all).
-        self._segments = shm.mapped_by(self._served.pid)
+        # The ranks have started MPI and connected: their shared memory is mapped now, and
+        # their topology file written; both are known when they are gone (a failed rank
+        # ends them all, and leaves both).
+        self._leftovers = mpich_leftovers.Leftovers(
+            mpich_leftovers.mapped_by(self._served.pid),
+            mpich_leftovers.topology_files() - files_before,
+        )
 
     def call(self, module: str, params: dict, timeout: float) -> dict:
         """Run ``module.solve`` on every rank; ``{"result", "compute_s"}`` from rank 0."""
@@ -71,10 +76,10 @@ class RankServer:
     def close(self, graceful: bool = True) -> None:
         """Tell the ranks to stop (``graceful``), then stop whatever is left of them.
 
-        Shared memory that stopped ranks left behind is removed.
+        Shared memory and a topology file that stopped ranks left behind are removed.
         """
         self._served.close(graceful)
-        shm.remove_when_unmapped(self._segments)
+        mpich_leftovers.remove(self._leftovers)
         self._errors.cleanup()
 
 

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -176,9 +177,43 @@ def test_a_notebook_that_leaves_a_process_running_fails(tmp_path):
             shutil.rmtree((tmp_path / "folder").read_text())
     assert done.returncode != 0, done.stdout[-2000:]
     assert "leaks.ipynb left processes running" in done.stdout, done.stdout[-2000:]
-    assert "left folders in the temporary directory" in done.stdout, done.stdout[-2000:]
+    assert "left in the temporary folders" in done.stdout, done.stdout[-2000:]
     semaphore = (tmp_path / "semaphore").read_text()  # "/mp-..."; in /dev/shm as sem.mp-...
     assert not (Path("/dev/shm") / f"sem.{semaphore.lstrip('/')}").exists()
+
+
+@pytest.mark.parametrize("imported", ["", "import kernels\n"], ids=["plain", "with-kernels"])
+def test_a_kernel_that_ran_pools_exits_when_asked_only_with_kernels(tmp_path, imported):
+    # A kernel that ran spawn and forkserver pools keeps their helpers (resource tracker,
+    # fork server), which ipykernel's SIGTERM does not end, so it is still waiting for
+    # them when Jupyter stops it with SIGTERM: its exit handlers never run, and
+    # multiprocessing's folder stays in /tmp. The run must fail saying both (teeth for
+    # conftest's checks). With kernels imported, the kernel stops the helpers itself
+    # (kernels.core.kernel_exit), exits when asked, and leaves nothing.
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        f"{imported}import multiprocessing\n"
+        "for method in ('spawn', 'forkserver'):\n"
+        "    with multiprocessing.get_context(method).Pool(1) as pool:\n"
+        "        pool.map(abs, [-1])\n"
+    )]  # fmt: skip
+    nbformat.write(nb, tmp_path / "killed.ipynb")
+    env = os.environ | {"PYTHONPATH": str(ROOT / "tests")}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "conftest", "--nbval-lax",
+               "--nbval-current-env", "-p", "no:cacheprovider", "killed.ipynb"]  # fmt: skip
+    folders = set(Path(tempfile.gettempdir()).glob("pymp-*"))
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                              cwd=tmp_path, env=env)  # fmt: skip
+    finally:
+        for folder in set(Path(tempfile.gettempdir()).glob("pymp-*")) - folders:
+            shutil.rmtree(folder, ignore_errors=True)
+    if imported:
+        assert done.returncode == 0, done.stdout[-2000:]
+        return
+    assert done.returncode != 0, done.stdout[-2000:]
+    assert "did not exit when asked (it ended with code -15)" in done.stdout, done.stdout[-2000:]
+    assert "left in the temporary folders" in done.stdout and "pymp-" in done.stdout
 
 
 def test_learners_are_not_told_to_shrink_the_sizes():

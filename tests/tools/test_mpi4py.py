@@ -10,7 +10,7 @@ import pytest
 from checker_cases import assert_checker_contract, case_id
 
 import kernels
-from kernels.core import machine, registry, shm, sizes
+from kernels.core import machine, mpich_leftovers, registry, sizes
 from kernels.core.errors import RankFailedError
 from kernels.core.registry import get_problem
 from kernels.core.timing import checksum
@@ -37,19 +37,21 @@ def test_launch_reports_compute_time_inside_the_ranks():
 
 
 def test_a_failing_rank_fails_the_call_with_its_message():
-    before = shm.segments()
+    before = mpich_leftovers.present()
     with pytest.raises(kernels.RankFailedError, match=r"MPI rank 1 of 3: ValueError: rank 1 was"):
         mpi_launch.launch("misbehave", 3, fail_rank=1, timeout=300)
-    assert shm.segments() <= before  # no shared memory left in /dev/shm
+    # no shared memory left in /dev/shm, no topology file in /tmp
+    assert not mpich_leftovers.present() - before
 
 
 def test_a_stuck_rank_is_stopped_at_the_timeout_with_all_the_others():
     # The conftest fixture checks that mpiexec, its proxy and every rank are gone after;
-    # here, that the killed ranks' shared memory is gone from /dev/shm too.
-    before = shm.segments()
+    # here, that the killed ranks' shared memory is gone from /dev/shm too, and hydra's
+    # topology file from /tmp.
+    before = mpich_leftovers.present()
     with pytest.raises(kernels.RankFailedError, match="did not finish within 3 s"):
         mpi_launch.launch("misbehave", 2, stuck_rank=1, timeout=3)
-    assert shm.segments() <= before
+    assert not mpich_leftovers.present() - before
 
 
 def test_misbehave_program_completes_when_told_nothing():
@@ -91,8 +93,10 @@ def test_run_script_raises_with_the_output_of_a_failing_script(tmp_path):
     script = tmp_path / "broken.py"
     script.write_text("from mpi4py import MPI\nif MPI.COMM_WORLD.rank == 1:\n    1 / 0\n"
                       "MPI.COMM_WORLD.Barrier()\n")  # fmt: skip
+    before = mpich_leftovers.present()
     with pytest.raises(kernels.RankFailedError, match="(?s)broken.py failed on 2 ranks.*Zero"):
         mpi_launch.run_script(script, 2, timeout=120)
+    assert not mpich_leftovers.present() - before
 
 
 def test_run_function_sends_a_closure_to_every_rank():

@@ -11,7 +11,7 @@ import psutil
 import pytest
 
 import kernels
-from kernels.core import shm, sizes
+from kernels.core import mpich_leftovers, sizes
 from kernels.core.errors import RankFailedError
 from kernels.core.registry import get_problem
 from kernels.mpi4py import launch as mpi_launch
@@ -53,12 +53,13 @@ def test_a_warm_launch_reports_compute_time_and_no_start_up():
 
 
 def test_a_failing_rank_names_itself_and_the_warm_ranks_are_dropped():
-    before = shm.segments()
+    before = mpich_leftovers.present()
     with warm.warm_ranks([2]):
         with pytest.raises(RankFailedError, match=r"MPI rank 1 of 2: ValueError: rank 1 was"):
             mpi_launch.launch("misbehave", 2, fail_rank=1)
         assert warm.lent(2) is None and _mpiexecs() == []
-        assert shm.segments() <= before  # the failed ranks' shared memory is gone too
+        # the failed ranks' shared memory and topology file are gone too
+        assert not mpich_leftovers.present() - before
         assert mpi_launch.launch("misbehave", 2).result == 2  # a cold launch still works
 
 

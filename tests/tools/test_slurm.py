@@ -17,7 +17,7 @@ import psutil
 import pytest
 from conftest import require, require_slurm
 
-from kernels.core import machine, shm
+from kernels.core import machine, mpich_leftovers
 from kernels.core import slurm as slurm_module
 from kernels.core.slurm import SingleNodeSlurm
 from kernels.frontends import slurm_jobs
@@ -89,16 +89,16 @@ def test_a_failing_rank_fails_the_job_with_its_error(slurm, tmp_path):
         "if MPI.COMM_WORLD.rank == 1: raise ValueError('rank 1 broke')\n"
         'MPI.COMM_WORLD.Barrier()"\n'
     )
-    before = shm.segments()
+    before = mpich_leftovers.present()
     job = slurm.submit("broken.sbatch", cwd=tmp_path, env=slurm_jobs.job_environment(slurm))
     assert slurm.wait(job, timeout=120) == {str(job): "FAILED"}
     assert "ValueError: rank 1 broke" in (tmp_path / f"broken-{job}.out").read_text()
-    # Rank 0, killed, left its shared memory; the job's epilog removes it (soon after the
-    # job's state says it ended).
+    # Rank 0, killed, left its shared memory, and hydra its topology file; the job's
+    # epilog removes both (soon after the job's state says it ended).
     deadline = time.monotonic() + 15
-    while shm.segments() - before and time.monotonic() < deadline:
+    while mpich_leftovers.present() - before and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert shm.segments() - before == set()
+    assert not mpich_leftovers.present() - before
 
 
 def test_a_job_s_cpus_are_the_default_worker_count(slurm, tmp_path):
