@@ -142,6 +142,17 @@ def test_dollar_math_pattern_has_teeth():
     assert not DOLLAR_MATH.findall("costs $5 and `$HOME` or $ mpiexec")
 
 
+def run_with_conftest(nb, path: Path, *options: str) -> subprocess.CompletedProcess:
+    """Write ``nb`` to ``path`` and run it with nbval in a pytest of its own, with this
+    suite's conftest (its notebook checks) as a plugin."""
+    nbformat.write(nb, path)
+    env = os.environ | {"PYTHONPATH": str(ROOT / "tests")}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "conftest", "--nbval-lax",
+               "--nbval-current-env", "-p", "no:cacheprovider", path.name, *options]  # fmt: skip
+    return subprocess.run(command, capture_output=True, text=True, timeout=300,
+                          cwd=path.parent, env=env)  # fmt: skip
+
+
 def test_a_notebook_that_leaves_a_process_running_fails(tmp_path):
     # Teeth for conftest's notebook hooks: nbval runs a notebook whose cell starts a
     # detached process; once the kernel is shut down the orphan is still running, and
@@ -160,15 +171,9 @@ def test_a_notebook_that_leaves_a_process_running_fails(tmp_path):
         "import tempfile\n"
         "pathlib.Path('folder').write_text(tempfile.mkdtemp(prefix='kernels-leak-'))\n"
     )]  # fmt: skip
-    nbformat.write(nb, tmp_path / "leaks.ipynb")
-    env = os.environ | {"PYTHONPATH": str(ROOT / "tests")}
-    # The orphan never exits: 2 s of grace tell it as well as the default 10.
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "conftest", "--nbval-lax",
-               "--nbval-current-env", "-p", "no:cacheprovider", "leaks.ipynb",
-               "-o", "notebook_exit_grace=2"]  # fmt: skip
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=300,
-                              cwd=tmp_path, env=env)  # fmt: skip
+        # The orphan never exits: 2 s of grace tell it as well as the default 10.
+        done = run_with_conftest(nb, tmp_path / "leaks.ipynb", "-o", "notebook_exit_grace=2")
     finally:
         for process in psutil.process_iter(["cmdline"]):
             if process.info["cmdline"] and "time.sleep(300)" in " ".join(process.info["cmdline"]):
@@ -197,14 +202,9 @@ def test_a_kernel_that_ran_pools_exits_when_asked_only_with_kernels(tmp_path, im
         "    with multiprocessing.get_context(method).Pool(1) as pool:\n"
         "        pool.map(abs, [-1])\n"
     )]  # fmt: skip
-    nbformat.write(nb, tmp_path / "killed.ipynb")
-    env = os.environ | {"PYTHONPATH": str(ROOT / "tests")}
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "conftest", "--nbval-lax",
-               "--nbval-current-env", "-p", "no:cacheprovider", "killed.ipynb"]  # fmt: skip
     folders = set(Path(tempfile.gettempdir()).glob("pymp-*"))
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=300,
-                              cwd=tmp_path, env=env)  # fmt: skip
+        done = run_with_conftest(nb, tmp_path / "killed.ipynb")
     finally:
         for folder in set(Path(tempfile.gettempdir()).glob("pymp-*")) - folders:
             shutil.rmtree(folder, ignore_errors=True)
