@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3 python3.14 python3.13 python3.12 python3.11; 
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 	2>/dev/null && echo $$p && break; done)
 
-.PHONY: install book test lint lab student clean
+.PHONY: install book test notebook lint lab student clean
 
 install: $(STAMP)
 
@@ -46,6 +46,17 @@ lint: install
 test: install lint
 	KERNELS_QUICK=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env --doctest-modules \
 		--ignore=kernels/mpi4py/programs --ignore=kernels/mpi4py/examples notebooks tests kernels
+
+# Chapters run as `make test` runs them, with its checks for what a notebook leaves
+# behind (processes, temporary files, a kernel that had to be killed):
+#     make notebook NB=notebooks/04_multiprocess.ipynb    (KERNELS_QUICK=0: default sizes)
+# Given only notebooks, pytest does not load tests/conftest.py, which holds those checks
+# and lets each kernel exit when asked (nbval alone kills it); -p conftest loads it.
+KERNELS_QUICK ?= 1
+notebook: install
+	@test -n "$(NB)" || { echo "error: name the notebooks to run: make notebook NB=notebooks/04_multiprocess.ipynb"; exit 2; }
+	PYTHONPATH=$(CURDIR)/tests KERNELS_QUICK=$(KERNELS_QUICK) $(BIN)/python -m pytest -p conftest \
+		--nbval-lax --nbval-current-env $(PYTEST_ARGS) $(NB)
 
 # Notebooks for handing out: every exercise and checker, no solutions (in student/).
 student: install

@@ -1,8 +1,9 @@
 """Problem sizes for notebooks, tests and benchmarks, and the ``KERNELS_QUICK`` switch.
 
 ``KERNELS_QUICK=1`` in the environment shrinks every notebook's problem sizes and repeat
-counts so that the test suite, the book build and Binder run quickly on two cores.
-Without it, readers get sizes where the speedups are clear.
+counts so that the test suite and CI run quickly on two cores; at those sizes start-up
+costs hide the speedups, so it is not for readers. Without it, readers get sizes where the
+speedups are clear and a chapter runs in about a minute on two cores.
 """
 
 from __future__ import annotations

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -143,14 +142,26 @@ def test_dollar_math_pattern_has_teeth():
 
 
 def run_with_conftest(nb, path: Path, *options: str) -> subprocess.CompletedProcess:
-    """Write ``nb`` to ``path`` and run it with nbval in a pytest of its own, with this
-    suite's conftest (its notebook checks) as a plugin."""
+    """Write ``nb`` to ``path`` and run it with ``make notebook``: nbval in a pytest of its
+    own, with this suite's conftest (its notebook checks) as a plugin.
+
+    This Python's environment stands in for ``.venv`` (``BIN``), already installed (``-o``
+    the install's stamp): the run takes only what the target itself adds.
+    """
     nbformat.write(nb, path)
-    env = os.environ | {"PYTHONPATH": str(ROOT / "tests")}
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "conftest", "--nbval-lax",
-               "--nbval-current-env", "-p", "no:cacheprovider", path.name, *options]  # fmt: skip
-    return subprocess.run(command, capture_output=True, text=True, timeout=300,
-                          cwd=path.parent, env=env)  # fmt: skip
+    venv, stamp = sys.prefix, Path(sys.prefix, ".installed")
+    pytest_args = " ".join(["-q", "-p", "no:cacheprovider", *options])
+    command = ["make", "-s", "-o", str(stamp), f"VENV={venv}", f"BIN={Path(sys.executable).parent}",
+               "notebook", f"NB={path}", f"PYTEST_ARGS={pytest_args}"]  # fmt: skip
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=ROOT)
+
+
+def test_make_notebook_asks_for_the_notebooks_when_none_is_named():
+    done = subprocess.run(["make", "-s", "-o", str(Path(sys.prefix, ".installed")),
+                           f"VENV={sys.prefix}", "notebook", "NB="],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)  # fmt: skip
+    assert done.returncode != 0
+    assert "name the notebooks to run: make notebook NB=notebooks/" in done.stdout + done.stderr
 
 
 def test_a_notebook_that_leaves_a_process_running_fails(tmp_path):
