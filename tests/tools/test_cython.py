@@ -7,7 +7,7 @@ import types
 
 import numpy as np
 import pytest
-from checker_cases import assert_checker_contract
+from checker_cases import assert_checker_contract, assert_contract_on_many_draws
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -304,6 +304,29 @@ def test_cython_checkers(cython_answers, checker, right, wrongs):
         check, cython_answers[right], [cython_answers[w] for w in wrongs] + [python_escape_row]
     )
     assert "%%cython" in check(python_escape_row).message
+
+
+@pytest.mark.parametrize(
+    ("checker", "right", "wrongs"),
+    [
+        (
+            "check_escape_row",
+            "escape_row",
+            ["escape_row_off_by_one", "escape_row_n_from_one", "escape_row_sequential_update"],
+        ),
+        (
+            "check_heat_step",
+            "heat_step",
+            ["heat_step_in_place", "heat_step_boundary_too", "heat_step_without_r"],
+        ),
+    ],
+)
+def test_cython_checkers_on_many_draws(cython_answers, monkeypatch, checker, right, wrongs):
+    # The checks that only compute (count_hits times threads): a near miss that a rare
+    # draw of rows or grids lets through would be a wrong answer passed.
+    check = getattr(cython_checks, checker)
+    wrong = [cython_answers[w] for w in wrongs]
+    assert_contract_on_many_draws(check, cython_answers[right], wrong, monkeypatch, draws=100)
 
 
 def test_the_source_rule_reads_the_prange_loop_of_a_cython_function(cython_answers):

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import psutil
 import pytest
-from checker_cases import assert_checker_contract, case_id
+from checker_cases import assert_checker_contract, assert_contract_on_many_draws, case_id
 from conftest import require_program
 from distributed import Client
 from IPython.display import Image, Markdown
@@ -409,3 +409,10 @@ CASES = [
 @pytest.mark.parametrize(("check", "right", "wrongs"), CASES, ids=case_id)
 def test_checkers_pass_right_and_fail_wrong_answers(check, right, wrongs):
     assert_checker_contract(check, right, wrongs)
+
+
+@pytest.mark.parametrize(("check", "right", "wrongs"), CASES[:2], ids=case_id)
+def test_graph_and_halo_checkers_on_many_draws(check, right, wrongs, monkeypatch):
+    # Quick to check (fare_by_zone reads files): a near miss that a rare draw lets
+    # through would be a wrong answer passed.
+    assert_contract_on_many_draws(check, right, wrongs, monkeypatch, draws=50)
