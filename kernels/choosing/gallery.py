@@ -73,7 +73,7 @@ def mandelbrot_sources() -> list[Source]:
                                     f"{numba}.mandelbrot_counts_parallel")),
         Source("jax", "a lax.while_loop per 8x8 tile, 4 steps a turn; tiles by lax.fori_loop",
                "python", _functions(f"{jax}.escape_counts_unrolled", f"{jax}.tile_counts",
-                                    f"{jax}.mandelbrot_sharded")),
+                                    f"{jax}.counts_into", f"{jax}.mandelbrot_sharded")),
         Source("C", "the ceiling: the same lanes loop in plain C with OpenMP", "c",
                shown.file_text("kernels.c", "lanes.h")),
     ]  # fmt: skip

@@ -76,6 +76,7 @@ SHOWN: dict[str, tuple[str, ...]] = {
         "kernels.jax.compute.mandelbrot",
         "kernels.jax.compute.escape_counts_unrolled",
         "kernels.jax.compute.tile_counts",
+        "kernels.jax.compute.counts_into",
         "kernels.jax.compute.mandelbrot_sharded",
         "kernels.jax.compute.chunk_hits",
         "kernels.jax.compute.heat_program",

@@ -138,6 +138,19 @@ def test_sharded_runs_in_this_process_when_it_has_the_devices():
         ref = kernels.reference("mandelbrot", **params)
         for d in (1, 2, 3, 4):
             assert (kernels.run("mandelbrot", "jax-sharded", workers=d, **params) == ref).all()
+        # Each call writes into the image the last one returned (donated to it): the
+        # next call must leave nothing of its counts, and not change what it returned.
+        # (40 columns: whole tiles, so that the counts are not copied to trim them)
+        from kernels.jax import compute
+        whole_tiles = dict(params, width=40)
+        fewer = dict(whole_tiles, max_iter=7)
+        for d in (1, 2):
+            first = kernels.run("mandelbrot", "jax-sharded", workers=d, **whole_tiles)
+            lent = list(compute._last_images.values())
+            second = kernels.run("mandelbrot", "jax-sharded", workers=d, **fewer)
+            assert sum(image.is_deleted() for image in lent) == 1  # this mesh's, donated
+            assert (second == kernels.reference("mandelbrot", **fewer)).all()
+            assert (first == kernels.reference("mandelbrot", **whole_tiles)).all()
         # 40 steps: several halo exchanges (HALO_STEPS, or the block) and a remainder.
         fields = [kernels.run("heat", "jax-sharded", workers=d, n=19, steps=40)
                   for d in (1, 2, 3, 4)]
