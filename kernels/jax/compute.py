@@ -171,8 +171,8 @@ def counts_into(image: jax.Array, re: jax.Array, im: jax.Array, max_iter) -> jax
     and writes its counts into the image in place (``dynamic_update_slice``): what was
     in ``image`` before does not matter, and no array the size of the image is built,
     copied or rearranged. Such work XLA splits over its threads, which the devices of
-    :func:`mandelbrot_program` share, and the device's program goes on on whichever
-    thread finished last (:func:`mandelbrot_sharded` says what that cost).
+    :func:`mandelbrot_program` share, and the device's program then continues on
+    whichever thread finished last (:func:`mandelbrot_sharded` says what that cost).
     """
     rows, cols = image.shape[0] // TILE_ROWS, image.shape[1] // TILE_COLS
     re_pad = jnp.pad(re, (0, cols * TILE_COLS - re.size), mode="edge")
