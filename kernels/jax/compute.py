@@ -216,10 +216,10 @@ def counts_for(platform: str):
     return tile_counts if platform == "cpu" else grid_counts
 
 
-def jit_for_cpu(function):
-    """``jax.jit(function)``, with :data:`CPU_OPTIONS` where JAX runs on the CPU."""
-    options = CPU_OPTIONS if jax.default_backend() == "cpu" else {}
-    return jax.jit(function, compiler_options=options)
+def jit_for_cpu(function, **options):
+    """``jax.jit(function, **options)``, with :data:`CPU_OPTIONS` where JAX runs on the CPU."""
+    compiler = CPU_OPTIONS if jax.default_backend() == "cpu" else {}
+    return jax.jit(function, compiler_options=compiler, **options)
 
 
 @functools.cache
@@ -274,21 +274,26 @@ def mandelbrot_program(mesh):
     """
 
     columns = jax.P(None, AXIS)
-    if mesh.devices.flat[0].platform != "cpu":
+    if not on_cpu(mesh):
 
         @partial(jax.shard_map, mesh=mesh, check_vma=False,
                  in_specs=(jax.P(), columns, jax.P()), out_specs=columns)  # fmt: skip
         def rows(re, im_column, max_iter):
             return grid_counts(re, im_column[:, 0], max_iter)[:, None, :]
 
-        return jax.jit(rows)
+        return jit_for_cpu(rows)
 
     @partial(jax.shard_map, mesh=mesh, check_vma=False,
              in_specs=(jax.P(), columns, jax.P(), columns), out_specs=columns)  # fmt: skip
     def rows_into(re, im_column, max_iter, image):
         return counts_into(image[:, 0, :], re, im_column[:, 0], max_iter)[:, None, :]
 
-    return jax.jit(rows_into, compiler_options=CPU_OPTIONS, donate_argnums=3)
+    return jit_for_cpu(rows_into, donate_argnums=3)
+
+
+def on_cpu(mesh) -> bool:
+    """Whether the devices of ``mesh`` are CPU devices."""
+    return mesh.devices.flat[0].platform == "cpu"
 
 
 # The image each sharded CPU program returned last, by (mesh, shape): the next call
@@ -309,7 +314,7 @@ def mandelbrot_sharded(re: np.ndarray, im: np.ndarray, max_iter: int, mesh) -> n
     """
     dealt = dealt_rows(im, mesh.devices.size)
     program = mandelbrot_program(mesh)
-    if mesh.devices.flat[0].platform != "cpu":
+    if not on_cpu(mesh):
         counts = np.asarray(program(re, dealt, max_iter))
         return counts.reshape(-1, re.size)[: im.size]
     shape = padded_shape(dealt.shape[0], re.size)
