@@ -3,7 +3,9 @@
 The process holds itself to ``DEVICES`` cores (one per CPU device, as
 :mod:`kernels.jax.pinned` explains), starts JAX with that many CPU devices, connects back
 to the process that started it, and runs each request ``{"problem", "params"}`` with
-:func:`kernels.jax.backend.run_sharded` until told to stop. Started by
+:func:`kernels.jax.backend.run_sharded` until told to stop. After each request, every
+thread but the main one is held to one of the cores
+(:func:`~kernels.jax.pinned.spread_threads`). Started by
 :func:`kernels.jax.warm.warm_devices`; compiled programs stay cached between requests.
 """
 
@@ -14,17 +16,22 @@ import sys
 import numpy as np
 
 from ..core.servers import connect_back, serve_requests
-from .pinned import start_jax_on_cores
+from .pinned import spread_threads, start_jax_on_cores
 
 
 def main(argv: list[str]) -> int:
     """Pin, start JAX with the devices, connect back, and answer until told to stop."""
     address, authkey, count = argv[0], argv[1], int(argv[2])
-    start_jax_on_cores(count)
+    pinned = start_jax_on_cores(count)
     from .backend import run_sharded
 
+    held: set[int] = set()
+
     def answer(request: dict) -> np.ndarray:
-        return np.asarray(run_sharded(request["problem"], count, request["params"]))
+        result = np.asarray(run_sharded(request["problem"], count, request["params"]))
+        if pinned and count > 1:
+            spread_threads(held)  # those XLA started for this request too
+        return result
 
     serve_requests(connect_back(address, authkey), answer)
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 import textwrap
@@ -283,6 +284,43 @@ def test_pinning_refuses_no_devices_and_says_when_it_cannot_pin():
     assert jax_pinned.pin_to_cores(10_000) is False  # more devices than usable cores
 
 
+SPREAD = """
+import os, sys, threading
+from kernels.jax.pinned import spread_threads
+cores = sorted(os.sched_getaffinity(0))
+before = {int(tid) for tid in os.listdir("/proc/self/task")} - {os.getpid()}  # BLAS's, say
+stop = threading.Event()
+threads = [threading.Thread(target=stop.wait, daemon=True) for _ in range(2 * len(cores) + 1)]
+for t in threads:
+    t.start()
+held = set()
+spread_threads(held)
+ids = sorted(t.native_id for t in threads)
+assert held == set(ids) | before, (held, ids, before)
+given = [os.sched_getaffinity(tid) for tid in ids]
+assert all(len(g) == 1 for g in given), given
+for k in range(len(ids) - len(cores) + 1):  # any len(cores) threads in a row: every core
+    assert set().union(*given[k:k + len(cores)]) == set(cores), given
+assert sorted(os.sched_getaffinity(0)) == cores  # the main thread keeps them all
+os.sched_setaffinity(ids[0], cores)  # a held thread is left as it is
+late = threading.Thread(target=stop.wait, daemon=True)
+late.start()
+spread_threads(held)
+assert sorted(os.sched_getaffinity(ids[0])) == cores
+assert late.native_id in held and len(os.sched_getaffinity(late.native_id)) == 1
+stop.set()
+print("spread", len(ids), "threads over", len(cores), "cores")
+"""
+
+
+def test_spread_threads_holds_each_new_thread_to_one_core_round_robin():
+    # in a process of its own: the test's own threads keep all their cores
+    done = subprocess.run([sys.executable, "-c", SPREAD], capture_output=True, text=True,
+                          timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"over {machine.usable_cores()} cores" in done.stdout
+
+
 def test_a_pinned_measurement_of_an_unknown_problem_starts_no_worker(monkeypatch):
     from kernels.jax import warm
 
@@ -320,6 +358,11 @@ def test_warm_devices_are_reused_held_to_their_cores_and_exact():
             heat = kernels.run("heat", "jax-sharded", workers=devices, n=19, steps=40)
             assert np.abs(heat - field).max() < 1e-12
         assert {p.pid for p in _warm_jax_workers()} == {p.pid for p in running}
+        two = max(running, key=lambda p: len(p.cpu_affinity()))
+        held = [os.sched_getaffinity(t.id) for t in two.threads() if t.id != two.pid]
+        if machine.usable_cores() >= 2:  # its threads, each on one core, on both cores
+            assert all(len(cores) == 1 for cores in held), held
+            assert set().union(*held) == set(two.cpu_affinity())
     assert _warm_jax_workers() == []
 
 
