@@ -12,7 +12,8 @@ book's machine; the CPU affinity mask, which XLA sizes its thread pool from, doe
 with ``os.sched_setaffinity`` before JAX starts (:mod:`kernels.jax.server`), all of them
 started first so that the runs alternate between the counts. Where the system has no
 affinity call (macOS), the devices share all cores and the table says so in its
-``pinned`` column.
+``pinned`` column. Inside a pinned worker, :func:`spread_threads` then holds each of
+XLA's threads to one of its cores.
 """
 
 from __future__ import annotations
