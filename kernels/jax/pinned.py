@@ -65,12 +65,15 @@ def spread_threads(held: set[int]) -> None:
     XLA runs each CPU device's program on a thread of its own, and splits some operations
     (heat's loops) over a pool of one thread per core; each of these threads may run on
     any core the process may use. Woken together by the main thread, the two device
-    threads of a 2-core worker at times shared one core: inside one worker, at
-    1000x750x300, the slow two-device calls (22 to 26 ms against 17 to 18 ms) were
-    those whose device threads had waited 4 to 6 ms in the run queue
-    (``/proc/self/task/*/schedstat``). The threads are taken in the order of their
-    ids, the order they were started in, and dealt to the cores round-robin, so that the
-    threads of a pool, started one after another, land on different cores. Threads in
+    threads of a 2-core worker at times took turns on one core. Inside one worker, at
+    1000x750x300, the slow two-device calls (over 22 ms, against 17 to 18 ms) took no
+    more time on the cores than the fast ones, and in a slower one (21.7 ms) the device
+    threads had waited 3.9 and 5.6 ms for a core (``/proc/self/task/*/schedstat``). Held
+    this way, chapter 12's race gave ``jax-sharded`` 0.77 to 0.83 at two devices in
+    eight runs on an Intel Xeon (AVX-512, 2 cores), against 0.62 to 0.82 in eight runs
+    without. The threads are taken in the order of their ids, the order they were
+    started in, and dealt to the cores round-robin, so that the threads of a pool,
+    started one after another, land on different cores. Threads in
     ``held`` are left as they are, and the ones held here are added to it: call it
     again after a request, for the threads started since. Linux only; elsewhere it
     does nothing.

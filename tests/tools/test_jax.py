@@ -285,7 +285,7 @@ def test_pinning_refuses_no_devices_and_says_when_it_cannot_pin():
 
 
 SPREAD = """
-import os, sys, threading
+import os, threading
 from kernels.jax.pinned import spread_threads
 cores = sorted(os.sched_getaffinity(0))
 before = {int(tid) for tid in os.listdir("/proc/self/task")} - {os.getpid()}  # BLAS's, say
