@@ -83,11 +83,12 @@ def spread_threads(held: set[int]) -> None:
     held : set of int
         Thread ids already held; updated in place.
     """
-    tasks = "/proc/self/task"
-    if not (os.path.isdir(tasks) and hasattr(os, "sched_setaffinity")):
+    if not hasattr(os, "sched_setaffinity"):
         return
+    import psutil
+
     main = os.getpid()  # on Linux, the main thread's id
-    threads = sorted(int(tid) for tid in os.listdir(tasks) if int(tid) != main)
+    threads = sorted(thread.id for thread in psutil.Process().threads() if thread.id != main)
     cores = sorted(os.sched_getaffinity(0))
     for index, tid in enumerate(threads):
         if tid in held:
