@@ -37,6 +37,39 @@ def test_committed_without_outputs(path):
     assert "widgets" not in nb.metadata
 
 
+# The machines whose run times every chapter's header and book/instructors.md's table
+# both give, with the header's words for each and the table's column.
+RUN_TIME_MACHINES = {
+    "Intel Xeon (AVX-512)": "run time, Intel Xeon (default / quick)",
+    "AMD EPYC (Zen 5)": "run time, AMD EPYC Zen 5 (default / quick)",
+}
+
+
+def instructors_run_times() -> dict[str, dict[str, str]]:
+    """book/instructors.md's run times: chapter number -> column -> "D s / Q s"."""
+    rows = [[cell.strip() for cell in line.strip().strip("|").split("|")]
+            for line in (ROOT / "book" / "instructors.md").read_text().splitlines()
+            if line.startswith("| ")]  # fmt: skip
+    header = next(row for row in rows if row[0] == "chapter")
+    columns = [header.index(name) for name in RUN_TIME_MACHINES.values()]
+    return {row[0][:2]: {header[k]: row[k] for k in columns}
+            for row in rows if row[0][:2].isdigit() and len(row) == len(header)}  # fmt: skip
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_header_states_the_run_times_in_the_instructors_table(path):
+    # Each header gives its measured run time, default and KERNELS_QUICK=1, per machine,
+    # and the instructors' table the same figures: one measurement, told twice.
+    header = nbformat.read(path, as_version=4).cells[0].source
+    assert "**Run time.**" in header and "`KERNELS_QUICK=1`" in header
+    table = instructors_run_times()[path.name[:2]]
+    for machine, column in RUN_TIME_MACHINES.items():
+        found = re.search(re.escape(machine) + r" with 2 cores(?:, compiled)?: (\d+) s, and "
+                          r"(\d+) s quick\.", " ".join(header.split()))  # fmt: skip
+        assert found, f"{path.name}'s header gives no run time on the {machine}"
+        assert table[column] == f"{found[1]} s / {found[2]} s", (machine, table[column])
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_cell_has_a_unique_id(path):
     # nbformat 4.5 requires them (a warning now, "a hard error in future versions").
