@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import re
 import shutil
@@ -46,14 +47,17 @@ RUN_TIME_MACHINES = {
 
 
 def instructors_run_times() -> dict[str, dict[str, str]]:
-    """book/instructors.md's run times: chapter number -> column -> "D s / Q s"."""
-    rows = [[cell.strip() for cell in line.strip().strip("|").split("|")]
-            for line in (ROOT / "book" / "instructors.md").read_text().splitlines()
-            if line.startswith("| ")]  # fmt: skip
-    header = next(row for row in rows if row[0] == "chapter")
+    """book/instructors.md's run times: chapter number -> column -> "D s / Q s".
+
+    Read from the table whose first column is "chapter", down to its last row.
+    """
+    lines = (ROOT / "book" / "instructors.md").read_text().splitlines()
+    start = next(k for k, line in enumerate(lines) if line.startswith("| chapter |"))
+    table = itertools.takewhile(lambda line: line.startswith("|"), lines[start:])
+    header, _rule, *rows = [[cell.strip() for cell in line.strip("|").split("|")]
+                            for line in table]  # fmt: skip
     columns = [header.index(name) for name in RUN_TIME_MACHINES.values()]
-    return {row[0][:2]: {header[k]: row[k] for k in columns}
-            for row in rows if row[0][:2].isdigit() and len(row) == len(header)}  # fmt: skip
+    return {row[0][:2]: {header[k]: row[k] for k in columns} for row in rows}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
