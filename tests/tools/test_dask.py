@@ -18,7 +18,7 @@ from distributed import Client
 from IPython.display import Image, Markdown
 
 import kernels
-from kernels.core import sizes, tasks
+from kernels.core import bench, sizes, tasks
 from kernels.core.registry import get_problem
 from kernels.dask import checks
 from kernels.dask import cluster as dask_cluster
@@ -226,10 +226,21 @@ def test_task_overhead_measures_each_scheduler():
     assert dask_demos.plot_task_overhead(df).axes
 
 
-def test_scaling_runs_both_problems_on_one_warm_cluster_per_worker_count():
+def test_scaling_runs_both_problems_on_one_warm_cluster_per_worker_count(monkeypatch):
     problems = {"mandelbrot": {"width": 40, "height": 30, "max_iter": 20},
                 "heat": {"n": 24, "steps": 4}}  # fmt: skip
+    measured, measure = [], bench.measure
+
+    def watched(problem, backends, **options):
+        measured.append((problem, tuple(backends), len(dask_cluster._WARM)))
+        return measure(problem, backends, **options)
+
+    monkeypatch.setattr(bench, "measure", watched)
     tables = dask_demos.measure_scaling(problems, [1, 2], repeat=2)
+    # The threaded scheduler is timed while no cluster runs, dask-distributed on both.
+    assert measured == [("mandelbrot", ("dask",), 0), ("heat", ("dask",), 0),
+                        ("mandelbrot", ("dask-distributed",), 2),
+                        ("heat", ("dask-distributed",), 2)]  # fmt: skip
     assert list(tables) == ["mandelbrot", "heat"]
     for problem, df in tables.items():
         assert df[["backend", "workers"]].values.tolist() == [
