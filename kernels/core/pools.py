@@ -47,6 +47,18 @@ def describe_exit(process: multiprocessing.process.BaseProcess) -> str:
     return f"pid {process.pid} exited with code {code}"
 
 
+def started(
+    processes: Iterable[multiprocessing.process.BaseProcess],
+) -> list[multiprocessing.process.BaseProcess]:
+    """The processes that were started.
+
+    A pool creates a worker's process object before it starts it; when the pool breaks
+    in between (another worker died and the executor closed its queues while a task was
+    being submitted), the object is recorded but never started, and has no pid.
+    """
+    return [p for p in processes if p.pid is not None]
+
+
 def dead_workers(
     processes: Iterable[multiprocessing.process.BaseProcess],
 ) -> list[multiprocessing.process.BaseProcess]:
@@ -75,7 +87,8 @@ def worker_died(processes: Iterable[multiprocessing.process.BaseProcess]) -> Wor
 
 
 def stop_processes(processes: Iterable[multiprocessing.process.BaseProcess]) -> None:
-    for process in processes:
+    """Join each started process, terminating (then killing) one that does not exit."""
+    for process in started(processes):
         process.join(JOIN_TIMEOUT)
         if process.is_alive():
             process.terminate()
@@ -235,13 +248,14 @@ def process_pool(
         # The executor's own thread may be reaping a dead worker at this moment; until it
         # has stored the exit status, the worker's exitcode reads None. Give it a moment.
         deadline = time.monotonic() + 2.0
-        while any(p.exitcode is None for p in context.processes) and time.monotonic() < deadline:
+        running = started(context.processes)
+        while any(p.exitcode is None for p in running) and time.monotonic() < deadline:
             time.sleep(0.01)
         raise worker_died(context.processes) from exc
     finally:
         if not clean:
             executor.shutdown(wait=False, cancel_futures=True)
-            for process in context.processes:
+            for process in started(context.processes):
                 if process.is_alive():
                     process.terminate()
         executor.shutdown(wait=True, cancel_futures=True)
@@ -300,9 +314,15 @@ def run_tasks(executor: Executor, func: Callable[..., Any], tasks: Iterable[Any]
     """
     if hasattr(executor, "run_tasks"):
         return executor.run_tasks(func, tasks)
+    tasks = list(tasks)
     if isinstance(executor, ProcessPoolExecutor):
         check_picklable(func)
-    futures = [executor.submit(func, task) for task in tasks]
+    try:
+        futures = [executor.submit(func, task) for task in tasks]
+    except OSError as exc:
+        # A worker died (say, it could not import the function) and the executor closed
+        # its queues while ``submit`` was starting another worker with them.
+        raise BrokenProcessPool(f"the pool broke while starting a worker: {exc}") from exc
     done, _ = wait_futures(futures, return_when=FIRST_EXCEPTION)
     for future in futures:
         if future in done and future.exception() is not None:

@@ -83,6 +83,35 @@ def test_function_workers_cannot_import_fails_instead_of_hanging(start_method, c
     assert "No module named 'ghost_module_for_tests'" in capfd.readouterr().err
 
 
+def test_pool_that_breaks_while_starting_a_worker_is_reported(capfd):
+    # The race CI once hit: the first worker cannot import its function and dies; the
+    # executor closes its queues while ``submit`` is starting a second worker, whose
+    # process object is created (and recorded) but never started, and ``submit`` fails
+    # with OSError("handle is closed"). Here the second submit does just that, on cue.
+    func = pool_tasks.function_only_the_parent_can_import()
+
+    def go():
+        with process_pool(2, "spawn") as pool:
+            submit = pool.submit
+            calls = []
+
+            def submit_then_break(fn, *args):
+                calls.append(args)
+                if len(calls) == 1:
+                    return submit(fn, *args)
+                first = next(iter(pool._processes.values()))
+                first.join(HANG_GUARD_S)
+                pool._mp_context.Process(target=print)  # recorded, never started
+                raise OSError("handle is closed")
+
+            pool.submit = submit_then_break
+            run_tasks(pool, func, range(4))
+
+    with pytest.raises(kernels.WorkerDiedError, match=r"exited with code 1\).*can only run"):
+        call_with_guard(go)
+    assert "No module named 'ghost_module_for_tests'" in capfd.readouterr().err
+
+
 def test_failing_initializer_is_reported():
     def go():
         with process_pool(2, initializer=pool_tasks.fail_on_three, initargs=(3,)) as pool:
