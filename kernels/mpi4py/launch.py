@@ -149,23 +149,52 @@ def measure(problem: str, ranks: list[int], repeat: int = 3, **params: Any):
     return measure_problems({problem: params}, ranks, repeat)[problem]
 
 
+def visits(ranks: list[int], repeat: int) -> list[tuple[int, int]]:
+    """The order :func:`measure_problems` starts the rank counts in, each with its runs.
+
+    Measured one count after another, the counts would also measure any drift in the
+    machine's speed over the measurement (a busy neighbour on a shared host, a clock
+    that changes): in one book build, Mandelbrot's single rank, timed first, took 12%
+    longer than twice the two ranks' time, a self-efficiency of 1.12 that two cores
+    cannot give it (on an Intel Xeon one rank took 0.39 s for half the chapter's image
+    and 0.75 s for the whole: no cache effect).
+    So with two runs or more the counts are visited forward and then backward (1, 2, 4,
+    then 4, 2, 1), with half the runs each time (the first visit has one more when
+    their number is odd): a steady drift then weighs on every count about alike.
+
+    Examples
+    --------
+    >>> visits([1, 2, 4], 4)
+    [(1, 2), (2, 2), (4, 2), (4, 2), (2, 2), (1, 2)]
+    >>> visits([1, 2], 1)
+    [(1, 1), (2, 1)]
+    """
+    counts = list(dict.fromkeys(ranks))
+    first = -(-repeat // 2)
+    there = [(count, first) for count in counts]
+    back = [(count, repeat - first) for count in reversed(counts)] if repeat > first else []
+    return there + back
+
+
 def measure_problems(problems: dict[str, dict], ranks: list[int], repeat: int = 3):
     """Time each problem on each number of ranks: the ranks' computation, and their start-up.
 
     ``problems`` maps a problem name to its parameters. The ranks of each count are
-    started once (:func:`kernels.mpi4py.warm.warm_ranks`, which times ``mpiexec``, the
-    interpreters and their connection back) and serve every problem; for each problem
-    one uncounted run at the problem's quick sizes imports its program, then ``repeat``
-    runs are timed inside the ranks. Starting the ranks once per count, not once per
-    run, keeps the measurement short: at the chapter's sizes, 3 starts instead of 24.
+    started (:func:`kernels.mpi4py.warm.warm_ranks`, which times ``mpiexec``, the
+    interpreters and their connection back) once per visit (:func:`visits`: twice with
+    two runs or more, there and back) and serve every problem; for each problem one
+    uncounted run at the problem's quick sizes imports its program, then the visit's
+    runs are timed inside the ranks. Starting the ranks once per visit, not once per
+    run, keeps the measurement short: at the chapter's sizes, 6 starts instead of 24.
 
     Returns
     -------
     dict of pandas.DataFrame
         By problem: :func:`kernels.core.bench.measure`'s columns for backend ``"mpi"``,
         with ``seconds`` the ranks' compute times (start-up excluded), plus
-        ``startup_s`` (starting the ranks) and ``wall_s`` (start-up plus the median
-        computation: what one run started from nothing takes).
+        ``startup_s`` (starting the ranks; the median over the count's visits) and
+        ``wall_s`` (start-up plus the median computation: what one run started from
+        nothing takes).
     """
     import statistics
 
@@ -175,21 +204,24 @@ def measure_problems(problems: dict[str, dict], ranks: list[int], repeat: int = 
     from ..core.bench import COLUMNS, add_speedups, checksum
     from .warm import warm_ranks
 
-    rows: dict[str, list[dict]] = {problem: [] for problem in problems}
-    for count in dict.fromkeys(ranks):
+    runs = {(problem, count): [] for problem in problems for count in dict.fromkeys(ranks)}
+    startups: dict[int, list[float]] = {count: [] for count in dict.fromkeys(ranks)}
+    for count, timed in visits(ranks, repeat):
         with warm_ranks([count]) as started:  # one set at a time: no idle ranks besides
+            startups[count].append(started[count])
             for problem, params in problems.items():
                 launch(problem, count, **sizes.params(problem, "quick"))  # imports, caches
-                runs = [launch(problem, count, **params) for _ in range(repeat)]
-                seconds = [r.compute_s for r in runs]
-                median = statistics.median(seconds)
-                rows[problem].append({
-                    "problem": problem, "backend": "mpi", "workers": count,
-                    "params": dict(params), "seconds": seconds, "median_s": median,
-                    "best_s": min(seconds), "checksum": checksum(runs[-1].result),
-                    "scaling": "strong", "startup_s": started[count],
-                    "wall_s": started[count] + median,
-                })  # fmt: skip
+                runs[problem, count] += [launch(problem, count, **params) for _ in range(timed)]
+    rows: dict[str, list[dict]] = {problem: [] for problem in problems}
+    for (problem, count), done in runs.items():
+        seconds = [r.compute_s for r in done]
+        median, startup = statistics.median(seconds), statistics.median(startups[count])
+        rows[problem].append({
+            "problem": problem, "backend": "mpi", "workers": count,
+            "params": dict(problems[problem]), "seconds": seconds, "median_s": median,
+            "best_s": min(seconds), "checksum": checksum(done[-1].result),
+            "scaling": "strong", "startup_s": startup, "wall_s": startup + median,
+        })  # fmt: skip
     columns = [*COLUMNS, "wall_s", "startup_s"]
     return {problem: add_speedups(pd.DataFrame(r))[columns] for problem, r in rows.items()}
 

@@ -130,24 +130,41 @@ def test_measure_problems_serves_every_problem_from_one_start_per_rank_count():
 
 
 def test_measure_problems_warms_each_problem_up_at_its_quick_sizes(monkeypatch):
-    """One uncounted run per problem and count, at the quick sizes; then the timed runs."""
-    calls = []
+    """One uncounted run per problem and visit, at the quick sizes; then the timed runs.
+
+    The counts are visited there and back, half the runs each time, each visit on ranks
+    of its own: the rows' times are all their count's runs, and their start-up the
+    median of their count's.
+    """
+    calls, starts = [], iter([0.2, 0.3, 0.5, 0.4])
 
     @contextlib.contextmanager
     def started(counts):
-        yield {count: 0.25 for count in counts}
+        calls.append(("start", counts))
+        yield {count: next(starts) for count in counts}
 
     def launched(problem, ranks, **params):
         calls.append((problem, ranks, params))
-        return mpi_launch.MPIRun(np.zeros(2), 0.5, 0.6, ranks)
+        return mpi_launch.MPIRun(np.zeros(2), 0.5 + 0.1 * len(calls), 0.6, ranks)
 
     monkeypatch.setattr(mpi_warm, "warm_ranks", started)
     monkeypatch.setattr(mpi_launch, "launch", launched)
     heat = {"n": 512, "steps": 40}
-    mpi_launch.measure_problems({"heat": heat}, [1, 2], repeat=2)
+    df = mpi_launch.measure_problems({"heat": heat}, [1, 2], repeat=4)["heat"]
     quick = sizes.params("heat", "quick")
-    assert calls == [("heat", 1, quick), ("heat", 1, heat), ("heat", 1, heat),
-                     ("heat", 2, quick), ("heat", 2, heat), ("heat", 2, heat)]  # fmt: skip
+    visit = [("heat", None, quick), ("heat", None, heat), ("heat", None, heat)]
+    expected = [[("start", [n]), *[(p, n, q) for p, _, q in visit]] for n in (1, 2, 2, 1)]
+    assert calls == [call for calls_of_visit in expected for call in calls_of_visit]
+    # a run takes 0.5 s + 0.1 s per call so far: 1 rank's runs are calls 3, 4, 15 and 16
+    assert df["seconds"].tolist() == [pytest.approx([0.8, 0.9, 2.0, 2.1]),
+                                      pytest.approx([1.2, 1.3, 1.6, 1.7])]  # fmt: skip
+    assert df["startup_s"].tolist() == pytest.approx([0.3, 0.4])
+
+
+def test_visits_go_there_and_back_only_with_runs_to_share():
+    assert mpi_launch.visits([1, 2, 4], 3) == [(1, 2), (2, 2), (4, 2), (4, 1), (2, 1), (1, 1)]
+    assert mpi_launch.visits([2, 1, 2], 2) == [(2, 1), (1, 1), (1, 1), (2, 1)]
+    assert mpi_launch.visits([1, 2], 1) == [(1, 1), (2, 1)]
 
 
 def from_notebook(func):
