@@ -320,6 +320,8 @@ def run_tasks(executor: Executor, func: Callable[..., Any], tasks: Iterable[Any]
     try:
         futures = [executor.submit(func, task) for task in tasks]
     except OSError as exc:
+        if not isinstance(executor, ProcessPoolExecutor):
+            raise
         # A worker died (say, it could not import the function) and the executor closed
         # its queues while ``submit`` was starting another worker with them.
         raise BrokenProcessPool(f"the pool broke while starting a worker: {exc}") from exc

@@ -157,10 +157,10 @@ def visits(ranks: list[int], repeat: int) -> list[tuple[int, int]]:
     that changes): in one book build, Mandelbrot's single rank, timed first, took 12%
     longer than twice the two ranks' time, a self-efficiency of 1.12 that two cores
     cannot give it (on an Intel Xeon one rank took 0.39 s for half the chapter's image
-    and 0.75 s for the whole: no cache effect).
-    So with two runs or more the counts are visited forward and then backward (1, 2, 4,
-    then 4, 2, 1), with half the runs each time (the first visit has one more when
-    their number is odd): a steady drift then weighs on every count about alike.
+    and 0.75 s for the whole: no cache effect). So with two runs or more the counts are
+    visited forward and then backward (1, 2, 4, then 4, 2, 1), with half the runs each
+    time (the first visit has one more when their number is odd): a steady drift then
+    weighs on every count about alike.
 
     Examples
     --------
