@@ -167,7 +167,8 @@ def measure_scaling(
 
     ``problems`` maps a problem name to its parameters. The threaded scheduler is timed
     first, with no cluster running. Then one :func:`local_cluster` per worker count is
-    started and serves every ``dask-distributed`` point of every problem (the chapter
+    started (:func:`~kernels.core.warm.measured_on_warm_workers`, as for chapter 12's
+    race) and serves every ``dask-distributed`` point of every problem (the chapter
     measures start-up on its own); its start-up time is in ``startup_s`` (0 for the
     threaded scheduler). Idle clusters are not free for threads in this process: their
     schedulers' event loops run in it, and their workers wake to send heartbeats. On the
@@ -184,24 +185,21 @@ def measure_scaling(
         both backends, and ``startup_s``.
     """
     from ..core import bench, sizes
-    from .cluster import warm_clusters
+    from ..core.warm import measured_on_warm_workers
 
     workers = list(workers)
 
-    def measure(problem: str, backend: str) -> pd.DataFrame:
-        warmup = sizes.params(problem, "quick")
-        return bench.measure(problem, [backend], workers=workers, repeat=repeat, warmup=warmup,
-                             **problems[problem])  # fmt: skip
+    def measure(backend: str) -> pd.DataFrame:  # every problem, one backend
+        return pd.concat([bench.measure(problem, [backend], workers=workers, repeat=repeat,
+                                        warmup=sizes.params(problem, "quick"), **params)
+                          for problem, params in problems.items()], ignore_index=True)  # fmt: skip
 
-    threaded = {problem: measure(problem, "dask").assign(startup_s=0.0) for problem in problems}
-    tables = {}
-    with warm_clusters(workers) as startup:
-        for problem in problems:
-            df = measure(problem, "dask-distributed")
-            df["startup_s"] = df["workers"].map(startup)
-            both = pd.concat([threaded[problem], df], ignore_index=True)
-            tables[problem] = bench.add_speedups(both)
-    return tables
+    threaded = measured_on_warm_workers([], workers, lambda: measure("dask"))
+    distributed = measured_on_warm_workers(["dask-distributed"], workers,
+                                           lambda: measure("dask-distributed"))  # fmt: skip
+    both = pd.concat([threaded, distributed], ignore_index=True)
+    return {problem: bench.add_speedups(both[both["problem"] == problem].reset_index(drop=True))
+            for problem in problems}  # fmt: skip
 
 
 def measure_task_overhead(
